@@ -1,0 +1,73 @@
+"""The ``voucherctl`` Typer application: commands registered, top-level options handled."""
+
+from typing import Annotated, Any
+
+import typer
+
+from voucherctl import __version__
+from voucherctl.cli import auth, groups, handout, show
+from voucherctl.cli.common import COMMON_PARAMETERS, command
+from voucherctl.errors import EXIT_CODE_HELP
+
+ENVIRONMENT_HELP = """\
+Environment: VOUCHERCTL_PROFILE, VOUCHERCTL_OUTPUT, VOUCHERCTL_TIMEOUT, VOUCHERCTL_CONFIG_DIR,
+VOUCHERCTL_DATA_DIR; SPiD: VOUCHERCTL_SPID_URL, VOUCHERCTL_SPID_TOKEN, VOUCHERCTL_SPID_CLIENT_ID,
+VOUCHERCTL_SPID_CLIENT_SECRET."""
+
+app = typer.Typer(
+    name="voucherctl",
+    help="Administer SPiD and Spaaza vouchers from the command line.",
+    epilog=f"{EXIT_CODE_HELP}\n\n{ENVIRONMENT_HELP}",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+auth_app = typer.Typer(
+    help="Store, check and remove credentials (OS keyring).", no_args_is_help=True
+)
+app.add_typer(auth_app, name="auth")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"voucherctl {__version__}")
+        raise typer.Exit()
+
+
+def _main(
+    ctx: typer.Context,
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = None,
+    **common: Any,
+) -> None:
+    """Administer SPiD and Spaaza vouchers from the command line."""
+    # Common options typed before the command; each command merges them with its own.
+    ctx.obj = common
+
+
+def _with_common_options(func: Any) -> Any:
+    import inspect
+
+    signature = inspect.signature(func)
+    params = [p for p in signature.parameters.values() if p.kind != p.VAR_KEYWORD]
+    params += [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=hint, default=default)
+        for name, (hint, default) in COMMON_PARAMETERS.items()
+    ]
+    func.__signature__ = signature.replace(parameters=params)
+    func.__annotations__ = {p.name: p.annotation for p in params}
+    return func
+
+
+app.callback()(_with_common_options(_main))
+app.command("show")(command(show.show))
+app.command("handout")(command(handout.handout))
+app.command("groups")(command(groups.groups))
+app.command("group")(command(groups.group))
+auth_app.command("login")(command(auth.login))
+auth_app.command("status")(command(auth.status))
+auth_app.command("logout")(command(auth.logout))

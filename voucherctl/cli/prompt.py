@@ -1,0 +1,38 @@
+"""Asking the user: prompts on stderr (stdout is for data), secrets never echoed or in argv."""
+
+import getpass
+
+from voucherctl import redact
+from voucherctl.env import Environment
+from voucherctl.errors import UsageError
+
+
+def ask(env: Environment, question: str, *, default: str | None = None) -> str:
+    """A visible answer typed at the terminal."""
+    suffix = f" [{default}]" if default else ""
+    env.stderr.write(f"{question}{suffix}: ")
+    env.stderr.flush()
+    try:
+        answer = env.stdin.readline()
+    except EOFError:
+        answer = ""
+    if not answer:
+        raise UsageError(f"no answer to {question!r}")
+    return answer.strip() or (default or "")
+
+
+def secret(env: Environment, question: str, *, what: str) -> str:
+    """A secret: typed hidden on a terminal, else the first line of stdin."""
+    if env.stdin_isatty:
+        try:
+            value = getpass.getpass(f"{question}: ", stream=env.stderr)
+        except EOFError:
+            value = ""
+    else:
+        value = env.stdin.readline().rstrip("\r\n")
+    value = value.strip()
+    if not value:
+        how = "type it at the prompt" if env.stdin_isatty else "pipe it on stdin"
+        raise UsageError(f"no {what} given; {how}")
+    redact.register(value)
+    return value

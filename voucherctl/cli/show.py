@@ -1,0 +1,45 @@
+"""``voucherctl show CODE``: one SPiD voucher."""
+
+from typing import Annotated, Any
+
+import typer
+
+from voucherctl import output
+from voucherctl.cli import validate
+from voucherctl.env import Environment
+from voucherctl.spid import STATUS_NAMES, TYPE_NAMES
+
+
+def _group(record: dict[str, Any]) -> str:
+    group = record.get("group") if isinstance(record.get("group"), dict) else {}
+    title = group.get("title") if group else None
+    group_id = record.get("voucherGroupId") or (group or {}).get("voucherGroupId") or ""
+    return f"{group_id} ({title})" if title else str(group_id)
+
+
+VOUCHER_VIEW = [
+    output.field("Code", "voucherCode"),
+    output.Column("Status", lambda v: STATUS_NAMES.get(str(v.get("status")), v.get("status"))),
+    output.Column("Type", lambda v: TYPE_NAMES.get(str(v.get("type")), v.get("type"))),
+    output.Column("Voucher group", _group),
+    output.field("User", "userId"),
+    output.field("Handed out", "handoutTime"),
+    output.field("Handed out by", "handoutBy"),
+    output.field("Times redeemed", "count"),
+    output.field("Created", "created"),
+    output.field("Created by", "createdBy"),
+    output.field("Updated", "updated"),
+    output.field("Voucher id", "voucherId"),
+]
+
+
+def show(
+    env: Environment,
+    code: Annotated[str, typer.Argument(help="The voucher code, e.g. 64-HB2I-OPBL.")],
+) -> None:
+    """Show a SPiD voucher by its code."""
+    code = validate.text(code, "CODE")
+    from voucherctl import connect
+
+    voucher = connect.spid(env).voucher(code)
+    output.print_record(env, voucher, VOUCHER_VIEW, title=f"Voucher {code}")

@@ -1,0 +1,30 @@
+"""Checks of command-line values, made before anything is sent (failures exit 2)."""
+
+from voucherctl.errors import UsageError
+from voucherctl.output import escape_control
+
+MAX_TEXT_LENGTH = 1000
+MAX_ID_DIGITS = 19  # a signed 64-bit integer
+
+
+def text(value: str, name: str) -> str:
+    """A non-blank value without surrounding white space."""
+    stripped = value.strip()
+    if not stripped:
+        raise UsageError(f"{name} must not be empty")
+    if len(stripped) > MAX_TEXT_LENGTH:
+        raise UsageError(f"{name} is longer than {MAX_TEXT_LENGTH} characters")
+    return stripped
+
+
+def numeric_id(value: str, name: str) -> str:
+    """An id that the APIs take as a positive integer, kept as the digits the user typed."""
+    stripped = value.strip()
+    if (
+        not stripped.isascii()
+        or not stripped.isdigit()
+        or len(stripped) > MAX_ID_DIGITS
+        or int(stripped) == 0
+    ):
+        raise UsageError(f"{name} must be a positive whole number, not {escape_control(value)!r}")
+    return str(int(stripped))

@@ -1,0 +1,152 @@
+"""Where credentials come from, in one documented order (SPEC "Configuration and credentials").
+
+SPiD: ``VOUCHERCTL_SPID_TOKEN``, else ``VOUCHERCTL_SPID_CLIENT_ID`` +
+``VOUCHERCTL_SPID_CLIENT_SECRET``, else the profile's client id with its secret from the keyring.
+
+Credentials resolve as a set: a source is used whole or not at all. When they come from the
+environment the keyring is never touched, not even imported, so cron and CI need none.
+"""
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from voucherctl import config, redact
+from voucherctl.errors import AuthError
+from voucherctl.keychain import Keychain
+
+SPID_ENV_HINT = (
+    "VOUCHERCTL_SPID_TOKEN, or VOUCHERCTL_SPID_CLIENT_ID and VOUCHERCTL_SPID_CLIENT_SECRET"
+)
+EXPIRY_MARGIN_SECONDS = 60  # renew a little early rather than send a token about to expire
+
+
+@dataclass
+class CachedToken:
+    access_token: str
+    expires_at: float
+
+    @property
+    def fresh(self) -> bool:
+        return time.time() < self.expires_at - EXPIRY_MARGIN_SECONDS
+
+
+class TokenCache(Protocol):
+    def load(self) -> CachedToken | None: ...
+    def store(self, token: CachedToken) -> None: ...
+    def clear(self) -> None: ...
+
+
+class MemoryTokenCache:
+    """For credentials from the environment: cached for the life of the process only."""
+
+    def __init__(self) -> None:
+        self._token: CachedToken | None = None
+
+    def load(self) -> CachedToken | None:
+        return self._token
+
+    def store(self, token: CachedToken) -> None:
+        self._token = token
+
+    def clear(self) -> None:
+        self._token = None
+
+
+class KeyringTokenCache:
+    """For credentials from the keyring: the token is cached there too, never in a file."""
+
+    def __init__(self, keychain: Keychain, key: str, owner: str) -> None:
+        self._keychain = keychain
+        self._key = key
+        self._owner = owner  # the client and host the token was issued to
+        self._memory = MemoryTokenCache()
+
+    def load(self) -> CachedToken | None:
+        token = self._memory.load()
+        if token:
+            return token
+        stored = self._keychain.get(self._key)
+        if not stored:
+            return None
+        try:
+            record = json.loads(stored)
+            if record.get("owner") != self._owner:
+                return None
+            token = CachedToken(str(record["access_token"]), float(record["expires_at"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None  # an unreadable cache entry is simply not a cache hit
+        redact.register(token.access_token)
+        self._memory.store(token)
+        return token
+
+    def store(self, token: CachedToken) -> None:
+        self._memory.store(token)
+        record = {"owner": self._owner, **vars(token)}
+        self._keychain.set(self._key, json.dumps(record))
+
+    def clear(self) -> None:
+        self._memory.clear()
+        self._keychain.delete(self._key)
+
+
+@dataclass
+class SpidCredentials:
+    """A usable set of SPiD credentials and where it came from (never printed whole)."""
+
+    source: str
+    access_token: str | None = None  # used as is when given
+    client_id: str | None = None
+    client_secret: str | None = None
+    cache: TokenCache | None = None
+
+
+def spid_keys(profile: str) -> tuple[str, str]:
+    """Keyring keys of a profile's SPiD client secret and cached token."""
+    return f"{profile}/spid/client_secret", f"{profile}/spid/token"
+
+
+def resolve_spid(environ: Mapping[str, str], profile: config.Profile) -> SpidCredentials:
+    """The first complete set of SPiD credentials, in SPEC's order; exit 4 when none."""
+    token = config.env_value(environ, "VOUCHERCTL_SPID_TOKEN")
+    if token:
+        redact.register(token)
+        return SpidCredentials(source="VOUCHERCTL_SPID_TOKEN", access_token=token)
+
+    client_id = config.env_value(environ, "VOUCHERCTL_SPID_CLIENT_ID")
+    secret = config.env_value(environ, "VOUCHERCTL_SPID_CLIENT_SECRET")
+    if client_id and secret:
+        redact.register(secret)
+        return SpidCredentials(
+            source="VOUCHERCTL_SPID_CLIENT_ID/VOUCHERCTL_SPID_CLIENT_SECRET",
+            client_id=client_id,
+            client_secret=secret,
+            cache=MemoryTokenCache(),
+        )
+    if client_id or secret:
+        missing = "VOUCHERCTL_SPID_CLIENT_SECRET" if client_id else "VOUCHERCTL_SPID_CLIENT_ID"
+        raise AuthError(f"{missing} is not set; client credentials need both variables")
+
+    if profile.spid.client_id:
+        keychain = Keychain(SPID_ENV_HINT)
+        secret_key, token_key = spid_keys(profile.name)
+        secret = keychain.get(secret_key)
+        if not secret:
+            raise AuthError(
+                f"no secret for SPiD client {profile.spid.client_id} of profile "
+                f"{profile.name!r} in the OS keyring; run 'voucherctl auth login spid' "
+                f"or set {SPID_ENV_HINT}"
+            )
+        owner = f"{profile.spid.client_id}@{profile.spid.base_url}"
+        return SpidCredentials(
+            source=f"keyring (profile {profile.name!r})",
+            client_id=profile.spid.client_id,
+            client_secret=secret,
+            cache=KeyringTokenCache(keychain, token_key, owner),
+        )
+
+    raise AuthError(
+        f"no SPiD credentials: set {SPID_ENV_HINT}, or run 'voucherctl auth login spid'"
+    )

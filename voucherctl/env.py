@@ -1,0 +1,116 @@
+"""The environment a command runs in: streams, terminal flags, variables and common options.
+
+One :class:`Environment` is built per command invocation and handed to everything that needs
+to print, read configuration or make requests. Tests build their own, so nothing reaches for
+``sys.stdout`` or ``os.environ`` behind their back.
+"""
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, TextIO
+
+from voucherctl import config
+from voucherctl.output import escape_control
+from voucherctl.redact import scrub
+
+if TYPE_CHECKING:
+    from voucherctl.http import HttpClient
+
+OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_WAIT = 60.0
+
+
+@dataclass(frozen=True)
+class CommonOptions:
+    """The options every command accepts (SPEC "Options every command accepts")."""
+
+    profile: str | None = None
+    sandbox: bool = False
+    output: str | None = None  # None: table on a terminal, else json
+    verbose: bool = False
+    quiet: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    max_wait: float = DEFAULT_MAX_WAIT
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@dataclass
+class Environment:
+    """Streams, variables and options of one invocation."""
+
+    options: CommonOptions = field(default_factory=CommonOptions)
+    environ: Mapping[str, str] = field(default_factory=config.environ_snapshot)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+
+    @cached_property
+    def stdout_isatty(self) -> bool:
+        return _isatty(self.stdout)
+
+    @cached_property
+    def stderr_isatty(self) -> bool:
+        return _isatty(self.stderr)
+
+    @cached_property
+    def stdin_isatty(self) -> bool:
+        return _isatty(self.stdin)
+
+    def output_format(self, *, bulk: bool = False) -> str:
+        """The format asked for, else ``table`` on a terminal, else json (jsonl for bulk runs)."""
+        if self.options.output:
+            return self.options.output
+        if self.stdout_isatty:
+            return "table"
+        return "jsonl" if bulk else "json"
+
+    @cached_property
+    def profile(self) -> config.Profile:
+        """The active profile; asking for one the config file lacks is a usage error."""
+        return config.load_profile(self.environ, self.options.profile, must_exist=True)
+
+    def var(self, name: str) -> str | None:
+        """An environment variable, empty counting as unset."""
+        return config.env_value(self.environ, name)
+
+    def error(self, message: str) -> None:
+        """One line on stderr, always shown (``--quiet`` included)."""
+        self._write_stderr(f"voucherctl: error: {message}")
+
+    def warn(self, message: str) -> None:
+        """A warning on stderr, unless ``--quiet``."""
+        if not self.options.quiet:
+            self._write_stderr(f"voucherctl: warning: {message}")
+
+    def info(self, message: str) -> None:
+        """A progress or status message on stderr, unless ``--quiet``."""
+        if not self.options.quiet:
+            self._write_stderr(message)
+
+    def debug(self, message: str) -> None:
+        """A ``--verbose`` line on stderr (secrets scrubbed like everything else)."""
+        if self.options.verbose:
+            self._write_stderr(message)
+
+    def _write_stderr(self, message: str) -> None:
+        self.stderr.write(escape_control(scrub(message), keep_newlines=True) + "\n")
+        self.stderr.flush()
+
+    def http(self) -> "HttpClient":
+        """A fresh HTTP client honouring ``--timeout`` and ``--verbose``."""
+        from voucherctl.http import HttpClient
+
+        return HttpClient(
+            timeout=self.options.timeout,
+            max_wait=self.options.max_wait,
+            log=self.debug if self.options.verbose else None,
+        )

@@ -1,0 +1,152 @@
+"""Rendering: rich tables on a terminal, JSON / JSON lines / CSV for scripts.
+
+Data goes to stdout; messages go to stderr through ``Environment``. rich is imported only when
+a table is actually drawn, so scripted (``-o json``) runs never pay for it.
+"""
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from voucherctl.env import Environment
+
+# C0 controls, DEL and C1 controls: a server or an argument could smuggle terminal escapes.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029]")  # json.dumps leaves these unescaped
+_CSV_FORMULA = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def escape_control(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with control characters shown as escapes (``\\x1b``), safe for a terminal."""
+    pattern = _CONTROL_BUT_NEWLINE if keep_newlines else _CONTROL
+    return pattern.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def to_json(value: Any, *, indent: int | None = None) -> str:
+    """JSON as users' scripts read it: unicode kept, every control character escaped."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table (or one row of a record view): a label and how to get the value."""
+
+    label: str
+    value: Callable[[dict[str, Any]], Any]
+
+
+def field(label: str, key: str) -> Column:
+    """A column showing ``record[key]`` as given."""
+    return Column(label, lambda record: record.get(key))
+
+
+def print_record(
+    env: "Environment", record: dict[str, Any], rows: Sequence[Column], *, title: str = ""
+) -> None:
+    """One object: as given in json/jsonl/csv, as a two-column table on a terminal."""
+    fmt = env.output_format()
+    if fmt == "table":
+        _print_record_table(env, record, rows, title)
+    elif fmt == "csv":
+        _write_csv(env, [record])
+    else:
+        _write(env, to_json(record, indent=2 if fmt == "json" else None))
+
+
+def print_list(
+    env: "Environment", items: list[dict[str, Any]], columns: Sequence[Column], *, title: str = ""
+) -> None:
+    """Several objects: a JSON array, one JSON line each, CSV rows, or a table."""
+    fmt = env.output_format()
+    if fmt == "table":
+        _print_list_table(env, items, columns, title)
+    elif fmt == "csv":
+        _write_csv(env, items)
+    elif fmt == "jsonl":
+        _write(env, "\n".join(to_json(item) for item in items) if items else None)
+    else:
+        _write(env, to_json(items, indent=2))
+
+
+def display(value: Any) -> str:
+    """A value as a table cell shows it: blank for null, JSON for structures."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict | list):
+        return to_json(value)
+    return escape_control(str(value))
+
+
+def _write(env: "Environment", text: str | None) -> None:
+    if text is not None:
+        env.stdout.write(text + "\n")
+        env.stdout.flush()
+
+
+def _write_csv(env: "Environment", items: Iterable[dict[str, Any]]) -> None:
+    rows = list(items)
+    header: dict[str, None] = {}
+    for row in rows:
+        header.update(dict.fromkeys(row))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(csv_cell(row.get(key)) for key in header)
+    _write(env, buffer.getvalue().rstrip("\n"))
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    text = to_json(value) if isinstance(value, dict | list | bool) else str(value)
+    if _CSV_FORMULA.match(text) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def _console(env: "Environment") -> Any:
+    from rich.console import Console
+
+    return Console(file=env.stdout, highlight=False, soft_wrap=False)
+
+
+def _print_record_table(
+    env: "Environment", record: dict[str, Any], rows: Sequence[Column], title: str
+) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title) if title else None, box=box.SIMPLE, show_header=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for row in rows:
+        table.add_row(Text(row.label), Text(display(row.value(record))))
+    _console(env).print(table)
+
+
+def _print_list_table(
+    env: "Environment", items: list[dict[str, Any]], columns: Sequence[Column], title: str
+) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title) if title else None, box=box.SIMPLE_HEAD)
+    for column in columns:
+        table.add_column(Text(column.label), overflow="fold")
+    for item in items:
+        table.add_row(*(Text(display(column.value(item))) for column in columns))
+    _console(env).print(table)

@@ -1,0 +1,250 @@
+"""SPiD (Schibsted account API v2) client: server token, SPP containers, error mapping.
+
+Every API answer is an "SPP Container" whose ``data`` is the payload and whose ``error``
+explains a failure; OAuth answers are flat. This module turns both into Python values or
+:class:`VoucherctlError` with the exit code SPEC assigns, and never prints.
+"""
+
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from voucherctl import redact
+from voucherctl.credentials import CachedToken, SpidCredentials
+from voucherctl.errors import (
+    AuthError,
+    ExitCode,
+    RejectedError,
+    VoucherctlError,
+    error_class_for,
+    exit_code_for_status,
+)
+
+if TYPE_CHECKING:
+    from voucherctl.http import HttpClient, Response
+
+RATE_LIMITED = 420
+DEFAULT_TOKEN_LIFETIME = 3600
+# 404s that are about the client, not the thing asked for (SPEC: exit 4, not 3).
+CLIENT_404_TEXTS = ("unknown client id", "client id mismatch")
+
+STATUS_NAMES = {"-1": "expired", "0": "unused", "1": "handed out", "2": "redeemed"}
+TYPE_NAMES = {"3": "giveaway", "5": "campaign", "6": "free with order", "8": "payment method"}
+
+
+class SpidClient:
+    """Calls of the SPiD API v2 that voucherctl uses, with the server token handled inside."""
+
+    def __init__(self, http: "HttpClient", base_url: str, credentials: SpidCredentials) -> None:
+        self.http = http
+        self.base_url = base_url
+        self.credentials = credentials
+
+    # -- voucher calls ---------------------------------------------------------------------
+
+    def voucher(self, code: str) -> dict[str, Any]:
+        """The voucher with this code (``GET /api/2/voucher/{code}``)."""
+        path = f"/api/2/voucher/{quote(code, safe='')}"
+        return _as_object(self._call("GET", path, what=f"show voucher {code}"))
+
+    def handout(self, user_id: str, group_id: str) -> dict[str, Any]:
+        """Give a user a voucher from a group (``POST /api/2/voucher_handout``).
+
+        The API answers only whether it worked, never which voucher the user got.
+        """
+        what = f"handout from voucher group {group_id} to user {user_id}"
+        form = {"userId": user_id, "voucherGroupId": group_id}
+        data, response = self._call_with_response(
+            "POST", "/api/2/voucher_handout", what=what, change=True, data=form
+        )
+        if not isinstance(data, dict) or data.get("success") is not True:
+            raise RejectedError(f"{what}: {_failure_text(response) or 'no voucher given'}")
+        return {"success": True, "userId": user_id, "voucherGroupId": group_id}
+
+    def groups(self) -> list[dict[str, Any]]:
+        """All voucher groups of the client (``GET /api/2/vouchers/groups``)."""
+        data = self._call("GET", "/api/2/vouchers/groups", what="list voucher groups")
+        if isinstance(data, dict):
+            data = list(data.values())
+        if not isinstance(data, list) or not all(isinstance(g, dict) for g in data):
+            raise VoucherctlError("list voucher groups: SPiD answered an unexpected shape")
+        return data
+
+    def group(self, group_id: str) -> dict[str, Any]:
+        """One voucher group (``GET /api/2/vouchers/group/{id}``)."""
+        path = f"/api/2/vouchers/group/{quote(group_id, safe='')}"
+        return _as_object(self._call("GET", path, what=f"show voucher group {group_id}"))
+
+    # -- token -----------------------------------------------------------------------------
+
+    def fetch_token(self) -> CachedToken:
+        """A new server token from ``POST /oauth/token`` with the client credentials."""
+        creds = self.credentials
+        if not (creds.client_id and creds.client_secret):
+            raise AuthError("the SPiD token was rejected and no client credentials can renew it")
+        response = self.http.request(
+            "POST",
+            f"{self.base_url}/oauth/token",
+            what="fetch a SPiD server token",
+            change=False,
+            data={"grant_type": "client_credentials"},
+            auth=(creds.client_id, creds.client_secret),
+            rate_limit=_rate_limit_wait,
+        )
+        body = _json_or_none(response)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if response.status == 200 and isinstance(token, str) and token:
+            redact.register(token)
+            lifetime = body.get("expires_in", DEFAULT_TOKEN_LIFETIME) if body else 0
+            try:
+                expires_at = time.time() + float(lifetime)
+            except (TypeError, ValueError):
+                expires_at = time.time() + DEFAULT_TOKEN_LIFETIME
+            return CachedToken(token, expires_at)
+        text = _failure_text(response) or response.describe()
+        if response.status in (400, 401, 403):
+            raise AuthError(
+                f"SPiD refused the client credentials of {creds.client_id} "
+                f"(HTTP {response.status}: {text})"
+            )
+        raise _error(response, "fetch a SPiD server token", change=False)
+
+    def _token(self) -> tuple[str, bool]:
+        """A token to send, and whether it came from the cache (it may then be stale)."""
+        creds = self.credentials
+        if creds.access_token:
+            return creds.access_token, False
+        assert creds.cache is not None
+        cached = creds.cache.load()
+        if cached and cached.fresh:
+            return cached.access_token, True
+        token = self.fetch_token()
+        creds.cache.store(token)
+        return token.access_token, False
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _call(
+        self, method: str, path: str, *, what: str, change: bool = False, **kwargs: Any
+    ) -> Any:
+        return self._call_with_response(method, path, what=what, change=change, **kwargs)[0]
+
+    def _call_with_response(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        change: bool,
+        data: dict[str, str] | None = None,
+    ) -> tuple[Any, "Response"]:
+        token, from_cache = self._token()
+        response = self._send(method, path, token, what, change, data)
+        if response.status in (401, 403) and from_cache:
+            # A cached token the server no longer takes: renew it once. The server refused
+            # the request, so resending it (a handout too) cannot make a second change.
+            assert self.credentials.cache is not None
+            self.credentials.cache.clear()
+            token, _ = self._token()
+            response = self._send(method, path, token, what, change, data)
+        return _unwrap(response, what, change), response
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        what: str,
+        change: bool,
+        data: dict[str, str] | None,
+    ) -> "Response":
+        return self.http.request(
+            method,
+            self.base_url + path,
+            what=what,
+            change=change,
+            data=data,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            rate_limit=_rate_limit_wait,
+        )
+
+
+def _rate_limit_wait(response: "Response") -> float | None:
+    """Seconds until SPiD's quota resets (``request.reset``, at least 1) for a 420 answer."""
+    if response.status != RATE_LIMITED:
+        return None
+    body = _json_or_none(response)
+    try:
+        reset = float(body["request"]["reset"])
+    except (TypeError, KeyError, ValueError):
+        reset = 1.0
+    return max(reset, 1.0)
+
+
+def _unwrap(response: "Response", what: str, change: bool) -> Any:
+    """The container's ``data``, or the error it reports."""
+    body = _json_or_none(response)
+    if not _is_container(body):
+        raise _error(response, what, change)
+    assert isinstance(body, dict)
+    if response.status >= 400 or _int(body.get("code"), 200) >= 400:
+        raise _error(response, what, change)
+    return body.get("data")
+
+
+def _error(response: "Response", what: str, change: bool) -> VoucherctlError:
+    text = _failure_text(response)
+    status = response.status
+    if not text:
+        # Not an answer SPiD would give: a proxy's error page, a truncated body, ...
+        if status < 300 and change:
+            return error_class_for(ExitCode.OUTCOME_UNKNOWN)(
+                f"{what}: SPiD's answer was unreadable ({response.describe()}); "
+                "the change may or may not have been made"
+            )
+        code = exit_code_for_status(status, change=change) if status >= 400 else ExitCode.ERROR
+        return error_class_for(code)(f"{what}: unreadable answer ({response.describe()})")
+    code = exit_code_for_status(status, change=change)
+    if status == 404 and any(t in text.lower() for t in CLIENT_404_TEXTS):
+        code = ExitCode.AUTH
+    message = f"{what}: HTTP {status}: {text}"
+    if code == ExitCode.OUTCOME_UNKNOWN:
+        message += "; the change may or may not have been made"
+    return error_class_for(code)(message)
+
+
+def _failure_text(response: "Response") -> str:
+    """The API's own words for a failure: the container's error or the OAuth error."""
+    body = _json_or_none(response)
+    if not isinstance(body, dict):
+        return ""
+    error = body.get("error")
+    if isinstance(error, dict):
+        return str(error.get("description") or error.get("message") or error.get("type") or "")
+    if isinstance(error, str):  # flat OAuth error
+        return f"{error}: {body.get('error_description', '')}".rstrip(": ")
+    return ""
+
+
+def _is_container(body: Any) -> bool:
+    return isinstance(body, dict) and "code" in body and ("data" in body or "error" in body)
+
+
+def _as_object(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise VoucherctlError("SPiD answered an unexpected shape (no object in 'data')")
+    return data
+
+
+def _json_or_none(response: "Response") -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
