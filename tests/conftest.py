@@ -129,3 +129,8 @@ def spid_container(
 
 def fixture_json(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def table_lines(text: str) -> list[str]:
+    """A rendered table's lines with runs of spaces folded, so tests don't count padding."""
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]

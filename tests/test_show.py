@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tests import spid_stubs as stubs
-from tests.conftest import fixture_json
+from tests.conftest import fixture_json, table_lines
 
 SAMPLE = fixture_json("spid_get_voucher.json")
 
@@ -33,13 +33,13 @@ def test_terminal_output_is_a_table_with_names_for_codes(cli, rsps) -> None:
     result = cli("show", "64-HB2I-OPBL", tty=True)
 
     assert result.exit_code == 0
-    lines = [line.strip() for line in result.stdout.splitlines()]
+    lines = table_lines(result.stdout)
     assert "Voucher 64-HB2I-OPBL" in lines
-    assert "Code             64-HB2I-OPBL" in lines
-    assert "Status           handed out" in lines
-    assert "Type             payment method" in lines
-    assert "Voucher group    47 (Freebies for everyone!)" in lines
-    assert "Handed out       2014-08-06 11:47:29" in lines
+    assert "Code 64-HB2I-OPBL" in lines
+    assert "Status handed out" in lines
+    assert "Type payment method" in lines
+    assert "Voucher group 47 (Freebies for everyone!)" in lines
+    assert "Handed out 2014-08-06 11:47:29" in lines
     assert result.stderr == ""
 
 
@@ -105,32 +105,6 @@ def test_client_404s_are_authentication_failures(cli, rsps, text) -> None:
     stubs.get_voucher(rsps, "X", None, status=404, error=text)
 
     assert cli("show", "X").exit_code == 4
-
-
-def test_a_rejected_cached_token_is_renewed_once(cli, rsps, file_keyring) -> None:
-    from voucherctl.credentials import CachedToken, MemoryTokenCache
-
-    stale = CachedToken("canary-stale-token-0001", expires_at=9e9)
-    original_load = MemoryTokenCache.load
-    loads = iter([stale])
-    MemoryTokenCache.load = lambda self: next(loads, None) or original_load(self)  # type: ignore
-    try:
-        stubs.get_voucher(
-            rsps,
-            "X",
-            None,
-            status=403,
-            error="Access token rejected",
-            token="canary-stale-token-0001",
-        )
-        stubs.oauth_token(rsps)
-        stubs.get_voucher(rsps, "X", SAMPLE)
-
-        result = cli("show", "X")
-    finally:
-        MemoryTokenCache.load = original_load  # type: ignore[method-assign]
-
-    assert result.exit_code == 0, result.stderr
 
 
 def test_a_rejected_fresh_token_is_exit_4(cli, rsps) -> None:

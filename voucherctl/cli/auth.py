@@ -16,8 +16,8 @@ class Api(StrEnum):
     spaaza = "spaaza"
 
 
-STATUS_COLUMNS = [
-    output.field("API", "api"),
+API_NAMES = {"spid": "SPiD", "spaaza": "Spaaza"}
+STATUS_VIEW = [
     output.field("Host", "host"),
     output.field("Credentials", "source"),
     output.Column("Works", lambda r: r.get("ok")),
@@ -115,7 +115,12 @@ def _login_spid(
 def status(env: Environment) -> None:
     """Show which credentials each API would use, from where, and whether they work."""
     reports = [_spid_status(env)]
-    output.print_list(env, reports, STATUS_COLUMNS, title=f"Profile {_profile_name(env)!r}")
+    if env.output_format() == "table":
+        for report in reports:
+            title = f"{API_NAMES[report['api']]}, profile {_profile_name(env)!r}"
+            output.print_record(env, report, STATUS_VIEW, title=title)
+    else:
+        output.print_list(env, reports, STATUS_VIEW)
     configured = [r for r in reports if r["configured"]]
     if not configured or not all(r["ok"] for r in configured):
         raise typer.Exit(int(ExitCode.AUTH))
