@@ -5,9 +5,10 @@ looks at variables, keyring or config at all.
 """
 
 from voucherctl import config
-from voucherctl.credentials import resolve_spid
+from voucherctl.credentials import resolve_spaaza, resolve_spid
 from voucherctl.env import Environment
 from voucherctl.errors import UsageError
+from voucherctl.spaaza import SpaazaClient
 from voucherctl.spid import SpidClient
 
 
@@ -27,3 +28,36 @@ def spid(env: Environment) -> SpidClient:
     base_url = spid_base_url(env)
     credentials = resolve_spid(env.environ, env.profile)
     return SpidClient(env.http(), base_url, credentials)
+
+
+def spaaza_base_url(env: Environment) -> str:
+    """The Spaaza base URL: ``VOUCHERCTL_SPAAZA_URL``, else the profile's; exit 2 when neither."""
+    url = env.var("VOUCHERCTL_SPAAZA_URL") or env.profile.spaaza.base_url
+    if not url:
+        raise UsageError(
+            "no Spaaza host is configured: run 'voucherctl auth login spaaza', or set "
+            f"VOUCHERCTL_SPAAZA_URL (e.g. {config.SPAAZA_HOSTS['production']}), or try --sandbox"
+        )
+    return config.validate_base_url(url, what="Spaaza base URL")
+
+
+def spaaza_chain_id(env: Environment, given: str | None) -> str | None:
+    """``--chain-id``, else ``VOUCHERCTL_SPAAZA_CHAIN_ID``, else the profile's chain id."""
+    return given or env.var("VOUCHERCTL_SPAAZA_CHAIN_ID") or env.profile.spaaza.chain_id
+
+
+def spaaza(env: Environment, *, authenticated: bool = True) -> SpaazaClient:
+    """A Spaaza client for this invocation."""
+    base_url = spaaza_base_url(env)
+    settings = env.profile.spaaza
+    credentials = resolve_spaaza(env.environ, env.profile) if authenticated else None
+    return SpaazaClient(
+        env.http(),
+        base_url,
+        credentials,
+        api_version=env.var("VOUCHERCTL_SPAAZA_API_VERSION")
+        or settings.api_version
+        or config.DEFAULT_SPAAZA_API_VERSION,
+        app_hostname=env.var("VOUCHERCTL_SPAAZA_APP_HOSTNAME") or settings.app_hostname,
+        on_warning=env.warn,
+    )

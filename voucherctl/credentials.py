@@ -3,6 +3,9 @@
 SPiD: ``VOUCHERCTL_SPID_TOKEN``, else ``VOUCHERCTL_SPID_CLIENT_ID`` +
 ``VOUCHERCTL_SPID_CLIENT_SECRET``, else the profile's client id with its secret from the keyring.
 
+Spaaza: ``VOUCHERCTL_SPAAZA_TOKEN`` (privileged), else ``VOUCHERCTL_SPAAZA_USER_ID`` +
+``VOUCHERCTL_SPAAZA_SESSION_KEY``, else the profile's session (or token) from the keyring.
+
 Credentials resolve as a set: a source is used whole or not at all. When they come from the
 environment the keyring is never touched, not even imported, so cron and CI need none.
 """
@@ -150,3 +153,102 @@ def resolve_spid(environ: Mapping[str, str], profile: config.Profile) -> SpidCre
     raise AuthError(
         f"no SPiD credentials: set {SPID_ENV_HINT}, or run 'voucherctl auth login spid'"
     )
+
+
+SPAAZA_ENV_HINT = (
+    "VOUCHERCTL_SPAAZA_TOKEN, or VOUCHERCTL_SPAAZA_USER_ID and VOUCHERCTL_SPAAZA_SESSION_KEY"
+)
+SPAAZA_RENEW_HINT = f"run 'voucherctl auth login spaaza' or set {SPAAZA_ENV_HINT}"
+
+
+@dataclass
+class SpaazaCredentials:
+    """A Spaaza session (admin or user) or a privileged token, and where it came from."""
+
+    source: str
+    token: str | None = None
+    user_id: str | None = None
+    session_key: str | None = None
+    expires: str | None = None  # "YYYY-MM-DD HH:MM:SS" UTC, when the API said
+
+    def headers(self) -> dict[str, str]:
+        """The authentication headers of every Spaaza request."""
+        if self.token:
+            return {"Authorization": f"Bearer {self.token}"}
+        assert self.user_id and self.session_key
+        return {"X-Spaaza-Session-User-Id": self.user_id, "X-Spaaza-Session-Key": self.session_key}
+
+
+def spaaza_keys(profile: str) -> tuple[str, str]:
+    """Keyring keys of a profile's Spaaza session and privileged token."""
+    return f"{profile}/spaaza/session", f"{profile}/spaaza/token"
+
+
+def resolve_spaaza(environ: Mapping[str, str], profile: config.Profile) -> SpaazaCredentials:
+    """The first complete set of Spaaza credentials, in SPEC's order; exit 4 when none."""
+    token = config.env_value(environ, "VOUCHERCTL_SPAAZA_TOKEN")
+    if token:
+        redact.register(token)
+        return SpaazaCredentials(source="VOUCHERCTL_SPAAZA_TOKEN", token=token)
+
+    user_id = config.env_value(environ, "VOUCHERCTL_SPAAZA_USER_ID")
+    session_key = config.env_value(environ, "VOUCHERCTL_SPAAZA_SESSION_KEY")
+    if user_id and session_key:
+        redact.register(session_key)
+        return SpaazaCredentials(
+            source="VOUCHERCTL_SPAAZA_USER_ID/VOUCHERCTL_SPAAZA_SESSION_KEY",
+            user_id=user_id,
+            session_key=session_key,
+        )
+    if user_id or session_key:
+        missing = "VOUCHERCTL_SPAAZA_SESSION_KEY" if user_id else "VOUCHERCTL_SPAAZA_USER_ID"
+        raise AuthError(f"{missing} is not set; a Spaaza session needs both variables")
+
+    if profile.spaaza.base_url:
+        found = _spaaza_from_keyring(profile)
+        if found:
+            return found
+    raise AuthError(f"no Spaaza credentials: {SPAAZA_RENEW_HINT}")
+
+
+def _spaaza_from_keyring(profile: config.Profile) -> SpaazaCredentials | None:
+    keychain = Keychain(SPAAZA_ENV_HINT)
+    session_key, token_key = spaaza_keys(profile.name)
+    source = f"keyring (profile {profile.name!r})"
+    stored = keychain.get(session_key)
+    if stored:
+        try:
+            record = json.loads(stored)
+            session = SpaazaCredentials(
+                source=source,
+                user_id=str(record["user_id"]),
+                session_key=str(record["session_key"]),
+                expires=record.get("expires"),
+            )
+        except (ValueError, KeyError, TypeError):
+            raise AuthError(
+                f"the Spaaza session stored for profile {profile.name!r} is unreadable; "
+                f"{SPAAZA_RENEW_HINT}"
+            ) from None
+        redact.register(session.session_key)
+        if session.expires and _utc_passed(session.expires):
+            raise AuthError(
+                f"the Spaaza session of profile {profile.name!r} expired at {session.expires} "
+                f"UTC; {SPAAZA_RENEW_HINT}"
+            )
+        return session
+    token = keychain.get(token_key)
+    if token:
+        return SpaazaCredentials(source=source, token=token)
+    return None
+
+
+def _utc_passed(moment: str) -> bool:
+    """True when a Spaaza "YYYY-MM-DD HH:MM:SS" UTC time is in the past (unparsable: False)."""
+    import calendar
+
+    try:
+        parsed = time.strptime(moment.strip(), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return False
+    return calendar.timegm(parsed) <= time.time()

@@ -5,14 +5,16 @@ from typing import Annotated, Any
 import typer
 
 from voucherctl import __version__
-from voucherctl.cli import auth, groups, handout, show
+from voucherctl.cli import auth, claim, groups, handout, lock, show, vouchers
 from voucherctl.cli.common import COMMON_PARAMETERS, command
 from voucherctl.errors import EXIT_CODE_HELP
 
 ENVIRONMENT_HELP = """\
 Environment: VOUCHERCTL_PROFILE, VOUCHERCTL_OUTPUT, VOUCHERCTL_TIMEOUT, VOUCHERCTL_CONFIG_DIR,
 VOUCHERCTL_DATA_DIR; SPiD: VOUCHERCTL_SPID_URL, VOUCHERCTL_SPID_TOKEN, VOUCHERCTL_SPID_CLIENT_ID,
-VOUCHERCTL_SPID_CLIENT_SECRET."""
+VOUCHERCTL_SPID_CLIENT_SECRET; Spaaza: VOUCHERCTL_SPAAZA_URL, VOUCHERCTL_SPAAZA_TOKEN,
+VOUCHERCTL_SPAAZA_USER_ID, VOUCHERCTL_SPAAZA_SESSION_KEY, VOUCHERCTL_SPAAZA_CHAIN_ID,
+VOUCHERCTL_SPAAZA_APP_HOSTNAME, VOUCHERCTL_SPAAZA_API_VERSION."""
 
 app = typer.Typer(
     name="voucherctl",
@@ -68,6 +70,11 @@ app.command("show")(command(show.show))
 app.command("handout")(command(handout.handout))
 app.command("groups")(command(groups.groups))
 app.command("group")(command(groups.group))
+app.command("claim")(command(claim.claim))
+app.command("unclaim")(command(claim.unclaim))
+app.command("lock")(command(lock.lock))
+app.command("unlock")(command(lock.unlock))
+app.command("vouchers")(command(vouchers.vouchers))
 auth_app.command("login")(command(auth.login))
 auth_app.command("status")(command(auth.status))
 auth_app.command("logout")(command(auth.logout))

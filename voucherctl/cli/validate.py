@@ -28,3 +28,20 @@ def numeric_id(value: str, name: str) -> str:
     ):
         raise UsageError(f"{name} must be a positive whole number, not {escape_control(value)!r}")
     return str(int(stripped))
+
+
+def token(value: str, name: str) -> str:
+    """A single word such as a voucher key: no white space inside."""
+    stripped = text(value, name)
+    if any(c.isspace() for c in stripped):
+        raise UsageError(f"{name} must not contain white space")
+    return stripped
+
+
+def email(value: str, name: str) -> str:
+    """An email address, checked only as far as a typo is likely."""
+    stripped = token(value, name)
+    local, _, domain = stripped.rpartition("@")
+    if not local or "." not in domain.strip("."):
+        raise UsageError(f"{name} must be an email address, not {escape_control(value)!r}")
+    return stripped

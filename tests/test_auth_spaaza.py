@@ -1,0 +1,156 @@
+"""``voucherctl auth`` for Spaaza: sessions and tokens into a real (file) keyring backend."""
+
+import json
+
+import keyring
+import pytest
+
+from tests import spaaza_stubs as stubs
+from tests.conftest import fixture_json
+
+CLAIM = fixture_json("spaaza_claim_voucher.json")
+LOGIN = ("auth", "login", "spaaza", "--host", stubs.SPAAZA, "--chain-id", "3")
+INFO = {
+    "session_key": stubs.SESSION_KEY,
+    "session_user_id": int(stubs.SESSION_USER),
+    "session_expires_date": "2099-01-01 00:00:00",
+}
+
+
+def stored(key: str) -> str | None:
+    return keyring.get_password("voucherctl", key)
+
+
+@pytest.fixture(autouse=True)
+def keyring_backend(file_keyring) -> None:
+    pass
+
+
+def test_password_login_stores_the_session_never_the_password(
+    cli, rsps, isolated_environment
+) -> None:
+    stubs.auth_login(rsps, "jane@example.com", "canary-password-1", INFO)
+
+    result = cli(*LOGIN, "--username", "jane@example.com", input="canary-password-1\n")
+
+    assert result.exit_code == 0, result.stderr
+    session = json.loads(stored("default/spaaza/session") or "{}")
+    assert session == {
+        "user_id": stubs.SESSION_USER,
+        "session_key": stubs.SESSION_KEY,
+        "expires": "2099-01-01 00:00:00",
+    }
+    config = (isolated_environment / "config" / "config.toml").read_text()
+    assert 'user_id = "1001"' in config and 'chain_id = "3"' in config
+    assert "canary-password-1" not in config + result.stdout + result.stderr
+    assert stubs.SESSION_KEY not in config + result.stdout + result.stderr
+
+
+def test_two_factor_login_asks_for_the_passcode(cli, rsps) -> None:
+    stubs.auth_login(
+        rsps,
+        "admin@example.com",
+        "canary-password-2",
+        {"session_passcode_key": "canary-passcode-key"},
+    )
+    stubs.auth_session(rsps, "123456", "canary-passcode-key", INFO)
+
+    result = cli(*LOGIN, "--username", "admin@example.com", input="canary-password-2\n123456\n")
+
+    assert result.exit_code == 0, result.stderr
+    assert "Two-factor login" in result.stderr
+    assert json.loads(stored("default/spaaza/session") or "{}")["session_key"] == stubs.SESSION_KEY
+
+
+def test_a_wrong_password_stores_nothing(cli, rsps) -> None:
+    rsps.post(
+        f"{stubs.SPAAZA}/auth/login",
+        status=401,
+        json=stubs.error(3, "invalid_login", "Username or password incorrect"),
+    )
+
+    result = cli(*LOGIN, "--username", "jane@example.com", input="wrong\n")
+
+    assert result.exit_code == 4
+    assert stored("default/spaaza/session") is None
+
+
+def test_commands_use_the_stored_session(cli, rsps) -> None:
+    stubs.auth_login(rsps, "jane@example.com", "pw-123456", INFO)
+    assert cli(*LOGIN, "--username", "jane@example.com", input="pw-123456\n").exit_code == 0
+    stubs.claim_voucher(rsps, {"voucher_id": "35735", "chain_id": "3"}, CLAIM)
+
+    assert cli("claim", "--voucher-id", "35735").exit_code == 0
+
+
+def test_a_stored_session_that_expired_says_how_to_renew(cli, rsps) -> None:
+    stubs.auth_login(
+        rsps,
+        "jane@example.com",
+        "pw-123456",
+        {**INFO, "session_expires_date": "2001-01-01 00:00:00"},
+    )
+    assert cli(*LOGIN, "--username", "jane@example.com", input="pw-123456\n").exit_code == 0
+
+    result = cli("claim", "--voucher-id", "35735")
+
+    assert result.exit_code == 4
+    assert "expired at 2001-01-01 00:00:00 UTC" in result.stderr
+    assert "voucherctl auth login spaaza" in result.stderr
+
+
+def test_an_existing_session_can_be_stored(cli, rsps) -> None:
+    result = cli(*LOGIN, "--session", "--session-user-id", "1001", input=stubs.SESSION_KEY + "\n")
+
+    assert result.exit_code == 0
+    assert json.loads(stored("default/spaaza/session") or "{}")["user_id"] == "1001"
+
+
+def test_a_privileged_token_replaces_a_session(cli, rsps) -> None:
+    cli(*LOGIN, "--session", "--session-user-id", "1001", input=stubs.SESSION_KEY + "\n")
+
+    result = cli(
+        *LOGIN, "--token", "--app-hostname", "shop.example.com", input=stubs.PRIVILEGED_TOKEN + "\n"
+    )
+
+    assert result.exit_code == 0
+    assert stored("default/spaaza/token") == stubs.PRIVILEGED_TOKEN
+    assert stored("default/spaaza/session") is None
+
+
+def test_status_probes_the_session(cli, rsps) -> None:
+    cli(*LOGIN, "--session", "--session-user-id", "1001", input=stubs.SESSION_KEY + "\n")
+    stubs.get_user_vouchers(rsps, {"user_id": "1001", "chain_id": "3"}, stubs.ok([]))
+
+    result = cli("auth", "status", "-o", "json")
+
+    _, spaaza = json.loads(result.stdout)
+    assert spaaza["ok"] is True
+    assert spaaza["detail"] == "session of user 1001 accepted"
+    assert result.exit_code == 0  # SPiD not configured is not a failure
+
+
+def test_status_of_a_refused_session_is_exit_4(cli, rsps) -> None:
+    cli(*LOGIN, "--session", "--session-user-id", "1001", input=stubs.SESSION_KEY + "\n")
+    stubs.get_user_vouchers(
+        rsps,
+        {"user_id": "1001", "chain_id": "3"},
+        stubs.error(6, "no_valid_session", "Invalid session"),
+        status=401,
+    )
+
+    result = cli("auth", "status", "-o", "json")
+
+    assert result.exit_code == 4
+    assert json.loads(result.stdout)[1]["ok"] is False
+
+
+def test_logout_spaaza_leaves_spid_alone(cli, rsps) -> None:
+    keyring.set_password("voucherctl", "default/spid/client_secret", "canary-spid-secret")
+    cli(*LOGIN, "--session", "--session-user-id", "1001", input=stubs.SESSION_KEY + "\n")
+
+    result = cli("auth", "logout", "spaaza")
+
+    assert result.exit_code == 0
+    assert stored("default/spaaza/session") is None
+    assert stored("default/spid/client_secret") == "canary-spid-secret"

@@ -1,0 +1,67 @@
+"""``voucherctl vouchers``: a user's vouchers for support."""
+
+import json
+
+import pytest
+
+from tests import spaaza_stubs as stubs
+from tests.conftest import fixture_json, table_lines
+
+CLAIMED = fixture_json("spaaza_claim_voucher.json")["results"]
+LOCKED = {**fixture_json("spaaza_lock_voucher.json")["results"], "voucher_locked": True}
+
+
+@pytest.fixture(autouse=True)
+def session(monkeypatch: pytest.MonkeyPatch) -> None:
+    stubs.use_admin_session(monkeypatch)
+
+
+def test_json_is_the_results_as_returned(cli, rsps) -> None:
+    results = {"vouchers": [CLAIMED, LOCKED]}
+    stubs.get_user_vouchers(rsps, {"user_id": "1", "chain_id": "3"}, stubs.ok(results))
+
+    result = cli("vouchers", "--user-id", "1")
+
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == results
+
+
+def test_the_table_lists_vouchers_wherever_they_are_nested(cli, rsps, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    results = {"wallet": {"vouchers": [CLAIMED]}, "progress": [{"vouchers": [LOCKED]}]}
+    stubs.get_user_vouchers(rsps, {"username": "a@b.test", "chain_id": "3"}, stubs.ok(results))
+
+    result = cli("vouchers", "--username", "a@b.test", tty=True)
+
+    lines = table_lines(result.stdout)
+    assert lines[1] == "Id Status Amount Lock Expires Campaign Key"
+    assert lines[3] == (
+        f"35735 claimed €5 2050-01-01 00:00:00 UTC Earn €5 on signup (136) {CLAIMED['voucher_key']}"
+    )
+    assert lines[4].startswith("44974 claimed 20 locked 2050-01-01 00:00:00 UTC 20 EUR voucher")
+
+
+def test_jsonl_prints_one_voucher_per_line(cli, rsps) -> None:
+    stubs.get_user_vouchers(rsps, {"user_id": "1", "chain_id": "3"}, stubs.ok([CLAIMED, LOCKED]))
+
+    result = cli("vouchers", "--user-id", "1", "-o", "jsonl")
+
+    assert [json.loads(line)["voucher_id"] for line in result.stdout.splitlines()] == [35735, 44974]
+
+
+def test_a_user_is_required(cli, rsps) -> None:
+    result = cli("vouchers")
+
+    assert result.exit_code == 2
+    assert "name the user with one of" in result.stderr
+
+
+def test_an_unknown_user_is_exit_3(cli, rsps) -> None:
+    stubs.get_user_vouchers(
+        rsps,
+        {"user_id": "9", "chain_id": "3"},
+        stubs.error(80, "user_not_found", "No such user"),
+        status=404,
+    )
+
+    assert cli("vouchers", "--user-id", "9").exit_code == 3

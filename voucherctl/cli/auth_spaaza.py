@@ -1,0 +1,168 @@
+"""Spaaza's part of ``voucherctl auth``: a session or privileged token into the keyring.
+
+Only the session key (with its user id and expiry) or the token is stored; a password is
+used once, for ``/auth/login``, and forgotten.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from voucherctl import config, output
+from voucherctl.cli import prompt, validate
+from voucherctl.cli.auth_spid import LOGIN_VIEW, host_url, save
+from voucherctl.credentials import SPAAZA_ENV_HINT, spaaza_keys
+from voucherctl.env import Environment
+from voucherctl.errors import ExitCode, UsageError, VoucherctlError
+from voucherctl.keychain import Keychain
+
+
+@dataclass
+class Settings:
+    """Profile settings given with ``auth login spaaza``."""
+
+    host: str | None
+    chain_id: str | None
+    app_hostname: str | None
+    api_version: str | None
+
+    def apply(self, env: Environment, profile: config.Profile) -> None:
+        spaaza = profile.spaaza
+        spaaza.base_url = host_url(env, self.host, spaaza.base_url, config.SPAAZA_HOSTS)
+        if self.chain_id:
+            spaaza.chain_id = validate.numeric_id(self.chain_id, "--chain-id")
+        if self.app_hostname:
+            spaaza.app_hostname = validate.token(self.app_hostname, "--app-hostname")
+        if self.api_version:
+            spaaza.api_version = validate.token(self.api_version, "--api-version")
+
+
+def password_login(
+    env: Environment, profile: config.Profile, settings: Settings, username: str | None
+) -> None:
+    """Log in with username and password, then the emailed passcode under two-factor login."""
+    from voucherctl.spaaza import SpaazaClient
+
+    settings.apply(env, profile)
+    if not username and env.stdin_isatty:
+        username = prompt.ask(env, "Spaaza username (email)")
+    if not username:
+        raise UsageError("--username is required when not on a terminal (or use --session)")
+    username = validate.email(username, "--username")
+    password = prompt.secret(env, f"Password of {username}", what="password")
+
+    client = _client(env, profile, SpaazaClient)
+    info = client.login(username, password)
+    if not info.get("session_key") and info.get("session_passcode_key"):
+        env.info("Two-factor login: Spaaza has emailed you a passcode.")
+        passcode = prompt.secret(env, "Passcode", what="passcode")
+        info = client.confirm_passcode(passcode, str(info["session_passcode_key"]))
+    if not info.get("session_key") or not info.get("session_user_id"):
+        raise VoucherctlError("Spaaza's login answer has no session key or user id")
+    _store_session(
+        env,
+        profile,
+        str(info["session_user_id"]),
+        str(info["session_key"]),
+        info.get("session_expires_date"),
+    )
+
+
+def store_session(
+    env: Environment, profile: config.Profile, settings: Settings, user_id: str | None
+) -> None:
+    """Store an existing session: its user id and key (from a prompt or stdin)."""
+    settings.apply(env, profile)
+    if not user_id and env.stdin_isatty:
+        user_id = prompt.ask(env, "Session user id")
+    if not user_id:
+        raise UsageError("--session-user-id is required when not on a terminal")
+    user_id = validate.numeric_id(user_id, "--session-user-id")
+    key = prompt.secret(env, "Session key", what="session key")
+    _store_session(env, profile, user_id, key, None)
+
+
+def store_token(env: Environment, profile: config.Profile, settings: Settings) -> None:
+    """Store a privileged bearer token (from a prompt or stdin)."""
+    settings.apply(env, profile)
+    token = prompt.secret(env, "Privileged token", what="token")
+    session_key, token_key = spaaza_keys(profile.name)
+    keychain = Keychain(SPAAZA_ENV_HINT)
+    keychain.set(token_key, token)
+    keychain.delete(session_key)  # one credential per profile: the newest wins
+    profile.spaaza.user_id = None
+    _saved(env, profile, "privileged token")
+
+
+def _store_session(
+    env: Environment, profile: config.Profile, user_id: str, key: str, expires: Any
+) -> None:
+    session_key, token_key = spaaza_keys(profile.name)
+    keychain = Keychain(SPAAZA_ENV_HINT)
+    record = {"user_id": user_id, "session_key": key, "expires": expires}
+    keychain.set(session_key, json.dumps(record))
+    keychain.delete(token_key)
+    profile.spaaza.user_id = user_id
+    until = f", valid until {expires} UTC" if expires else ""
+    _saved(env, profile, f"session of user {user_id}{until}")
+
+
+def _saved(env: Environment, profile: config.Profile, what: str) -> None:
+    save(env, profile)
+    host = profile.spaaza.base_url
+    env.info(f"Stored the Spaaza {what} for {host} in the OS keyring; profile {profile.name!r}.")
+    if env.output_format() != "table":
+        output.print_record(
+            env, {"profile": profile.name, "api": "spaaza", "host": host}, LOGIN_VIEW
+        )
+
+
+def _client(env: Environment, profile: config.Profile, cls: Any) -> Any:
+    assert profile.spaaza.base_url
+    return cls(
+        env.http(),
+        profile.spaaza.base_url,
+        None,
+        api_version=profile.spaaza.api_version or config.DEFAULT_SPAAZA_API_VERSION,
+        app_hostname=profile.spaaza.app_hostname,
+    )
+
+
+def status(env: Environment) -> dict[str, Any]:
+    """Where Spaaza credentials come from, and whether the API accepts the session.
+
+    Spaaza has no call that only checks a session, so the check is a read of the session
+    user's vouchers: any answer but a session error means the session was accepted.
+    """
+    from voucherctl import connect
+
+    report: dict[str, Any] = {"api": "spaaza", "host": None, "source": None, "configured": False}
+    try:
+        client = connect.spaaza(env)
+    except VoucherctlError as exc:
+        return {**report, "ok": False, "detail": exc.message}
+    credentials = client.credentials
+    assert credentials is not None
+    report.update(host=client.base_url, source=credentials.source, configured=True)
+    probe = {"user_id": credentials.user_id} if credentials.user_id else {}
+    chain_id = connect.spaaza_chain_id(env, None)
+    if chain_id:
+        probe["chain_id"] = chain_id
+    try:
+        client.user_vouchers(probe)
+    except VoucherctlError as exc:
+        if exc.exit_code in (ExitCode.AUTH, ExitCode.OUTCOME_UNKNOWN, ExitCode.ERROR):
+            return {**report, "ok": False, "detail": exc.message}
+    kind = "privileged token" if credentials.token else f"session of user {credentials.user_id}"
+    until = f", valid until {credentials.expires} UTC" if credentials.expires else ""
+    return {**report, "ok": True, "detail": f"{kind} accepted{until}"}
+
+
+def forget(env: Environment, profile: config.Profile) -> bool:
+    """Remove the session and token; True when anything was stored."""
+    keychain = Keychain(SPAAZA_ENV_HINT)
+    removed = [keychain.delete(key) for key in spaaza_keys(profile.name)]
+    if profile.defined and profile.spaaza.user_id:
+        profile.spaaza.user_id = None
+        save(env, profile)
+    return any(removed)

@@ -1,0 +1,41 @@
+"""``voucherctl vouchers USER``: what a Spaaza user holds, for support."""
+
+from voucherctl import output
+from voucherctl.cli.spaaza_voucher import (
+    VOUCHER_COLUMNS,
+    AuthPointId,
+    AuxId,
+    ChainId,
+    MemberNumber,
+    UserId,
+    Username,
+    chain_params,
+    user_params,
+)
+from voucherctl.env import Environment
+
+
+def vouchers(
+    env: Environment,
+    user_id: UserId = None,
+    member_number: MemberNumber = None,
+    username: Username = None,
+    auth_point_id: AuthPointId = None,
+    aux_id: AuxId = None,
+    chain_id: ChainId = None,
+) -> None:
+    """List a user's vouchers: status, amount, lock and expiry.
+
+    Name the user with one of --user-id, --member-number, --username, --auth-point-id, --aux-id.
+    JSON output is Spaaza's answer as returned; the table lists every voucher found in it.
+    """
+    params = user_params(user_id, member_number, username, auth_point_id, aux_id, required=True)
+    from voucherctl import connect
+    from voucherctl.spaaza import vouchers_in
+
+    params.update(chain_params(connect.spaaza_chain_id(env, chain_id)))
+    results = connect.spaaza(env).user_vouchers(params)
+    if env.output_format() in ("table", "csv", "jsonl"):
+        output.print_list(env, vouchers_in(results), VOUCHER_COLUMNS, title="Vouchers")
+    else:
+        output.print_record(env, results, [])
