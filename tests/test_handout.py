@@ -159,7 +159,7 @@ def test_missing_options_are_usage_errors(cli, rsps) -> None:
     result = cli("handout", "--user", "42")
 
     assert result.exit_code == 2
-    assert "Missing option '--group'" in result.stderr
+    assert result.stderr == "voucherctl: error: --group is required\n"
 
 
 def test_no_credentials_is_exit_4_naming_the_variables(cli, rsps, monkeypatch) -> None:

@@ -4,12 +4,17 @@ Nothing goes to a production host that no profile or variable names, and ``--san
 looks at variables, keyring or config at all.
 """
 
+from typing import TYPE_CHECKING
+
 from voucherctl import config
 from voucherctl.credentials import resolve_spaaza, resolve_spid
 from voucherctl.env import Environment
 from voucherctl.errors import UsageError
 from voucherctl.spaaza import SpaazaClient
 from voucherctl.spid import SpidClient
+
+if TYPE_CHECKING:
+    from voucherctl.http import Pacer
 
 
 def spid_base_url(env: Environment) -> str:
@@ -23,11 +28,11 @@ def spid_base_url(env: Environment) -> str:
     return config.validate_base_url(url, what="SPiD base URL")
 
 
-def spid(env: Environment) -> SpidClient:
-    """A SPiD client for this invocation."""
+def spid(env: Environment, pacer: "Pacer | None" = None) -> SpidClient:
+    """A SPiD client for this invocation (``pacer``: shared by the workers of a bulk run)."""
     base_url = spid_base_url(env)
     credentials = resolve_spid(env.environ, env.profile)
-    return SpidClient(env.http(), base_url, credentials)
+    return SpidClient(env.http(pacer), base_url, credentials)
 
 
 def spaaza_base_url(env: Environment) -> str:
@@ -46,13 +51,15 @@ def spaaza_chain_id(env: Environment, given: str | None) -> str | None:
     return given or env.var("VOUCHERCTL_SPAAZA_CHAIN_ID") or env.profile.spaaza.chain_id
 
 
-def spaaza(env: Environment, *, authenticated: bool = True) -> SpaazaClient:
-    """A Spaaza client for this invocation."""
+def spaaza(
+    env: Environment, pacer: "Pacer | None" = None, *, authenticated: bool = True
+) -> SpaazaClient:
+    """A Spaaza client for this invocation (``pacer``: shared by the workers of a bulk run)."""
     base_url = spaaza_base_url(env)
     settings = env.profile.spaaza
     credentials = resolve_spaaza(env.environ, env.profile) if authenticated else None
     return SpaazaClient(
-        env.http(),
+        env.http(pacer),
         base_url,
         credentials,
         api_version=env.var("VOUCHERCTL_SPAAZA_API_VERSION")

@@ -16,7 +16,7 @@ from voucherctl.output import escape_control
 from voucherctl.redact import scrub
 
 if TYPE_CHECKING:
-    from voucherctl.http import HttpClient
+    from voucherctl.http import HttpClient, Pacer
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
 DEFAULT_TIMEOUT = 30.0
@@ -105,7 +105,7 @@ class Environment:
         self.stderr.write(escape_control(scrub(message), keep_newlines=True) + "\n")
         self.stderr.flush()
 
-    def http(self) -> "HttpClient":
+    def http(self, pacer: "Pacer | None" = None) -> "HttpClient":
         """A fresh HTTP client honouring ``--timeout`` and ``--verbose``."""
         from voucherctl.http import HttpClient
 
@@ -113,4 +113,5 @@ class Environment:
             timeout=self.options.timeout,
             max_wait=self.options.max_wait,
             log=self.debug if self.options.verbose else None,
+            pacer=pacer,
         )

@@ -12,6 +12,7 @@ failure modes is decided here:
 """
 
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -71,8 +72,40 @@ class Response:
         return f"HTTP {self.status}, {kind}, {len(self.body)} bytes"
 
 
+class Pacer:
+    """Paces the requests of all workers of a bulk run together.
+
+    A rate limit is the server's word about the whole client, not one thread: when any request
+    is refused, every worker waits until the quota resets. ``max_rate`` (requests per second)
+    keeps a run under a known quota in the first place.
+    """
+
+    def __init__(self, max_rate: float | None = None) -> None:
+        self._interval = 1.0 / max_rate if max_rate else 0.0
+        self._lock = threading.Lock()
+        self._next_send = 0.0  # monotonic time before which nobody sends
+
+    def wait_turn(self) -> None:
+        """Block until this caller may send."""
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next_send)
+            self._next_send = start + self._interval
+        if start > now:
+            pause(start - now)
+
+    def hold_all(self, seconds: float) -> None:
+        """Nobody sends for ``seconds`` from now."""
+        with self._lock:
+            self._next_send = max(self._next_send, time.monotonic() + seconds)
+
+
 class HttpClient:
-    """Sends requests for one command; safe to share between threads of a bulk run."""
+    """Sends requests for one command; safe to share between threads of a bulk run.
+
+    Each thread gets its own keep-alive session; ``pacer`` (bulk runs) makes all threads wait
+    together when the server rate limits.
+    """
 
     def __init__(
         self,
@@ -80,16 +113,33 @@ class HttpClient:
         timeout: float,
         max_wait: float,
         log: Callable[[str], None] | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.timeout = timeout
         self.max_wait = max_wait
+        self.pacer = pacer
         self._log = log
-        self._session = requests.Session()
-        self._session.headers["User-Agent"] = USER_AGENT
-        self._session.trust_env = False  # no proxy or netrc credentials picked up by surprise
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+
+    @property
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers["User-Agent"] = USER_AGENT
+            session.trust_env = False  # no proxy or netrc credentials picked up by surprise
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
 
     def close(self) -> None:
-        self._session.close()
+        with self._sessions_lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
 
     def request(
         self,
@@ -114,6 +164,8 @@ class HttpClient:
         rate_limited = 0
         while True:
             attempt += 1
+            if self.pacer:
+                self.pacer.wait_turn()
             try:
                 response = self._send(method, url, params, data, headers, auth)
             except requests.RequestException as exc:
@@ -144,7 +196,10 @@ class HttpClient:
                         f"resets in {wait:.0f} s, at {_clock(wait)}"
                     )
                 self._note(f"rate limited by {host}; waiting {wait:.0f} s before resending")
-                pause(wait)
+                if self.pacer:
+                    self.pacer.hold_all(wait)  # everyone waits; wait_turn() blocks this one too
+                else:
+                    pause(wait)
                 continue
             if response.status >= 500 and not change and attempt < READ_ATTEMPTS:
                 self._backoff(attempt, f"{host} answered HTTP {response.status}")

@@ -5,6 +5,7 @@ explains a failure; OAuth answers are flat. This module turns both into Python v
 :class:`VoucherctlError` with the exit code SPEC assigns, and never prints.
 """
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -39,6 +40,7 @@ class SpidClient:
         self.http = http
         self.base_url = base_url
         self.credentials = credentials
+        self._token_lock = threading.Lock()  # bulk workers share one token
 
     # -- voucher calls ---------------------------------------------------------------------
 
@@ -74,6 +76,10 @@ class SpidClient:
         """One voucher group (``GET /api/2/vouchers/group/{id}``)."""
         path = f"/api/2/vouchers/group/{quote(group_id, safe='')}"
         return _as_object(self._call("GET", path, what=f"show voucher group {group_id}"))
+
+    def authenticate(self) -> None:
+        """Get a token now, so that refused credentials show before a bulk run starts."""
+        self._token()
 
     # -- token -----------------------------------------------------------------------------
 
@@ -115,12 +121,25 @@ class SpidClient:
         if creds.access_token:
             return creds.access_token, False
         assert creds.cache is not None
-        cached = creds.cache.load()
-        if cached and cached.fresh:
-            return cached.access_token, True
-        token = self.fetch_token()
-        creds.cache.store(token)
-        return token.access_token, False
+        with self._token_lock:
+            cached = creds.cache.load()
+            if cached and cached.fresh:
+                return cached.access_token, True
+            token = self.fetch_token()
+            creds.cache.store(token)
+            return token.access_token, False
+
+    def _renew(self, rejected: str) -> str:
+        """A new token in place of ``rejected``, unless another worker renewed it already."""
+        assert self.credentials.cache is not None
+        with self._token_lock:
+            cached = self.credentials.cache.load()
+            if cached and cached.fresh and cached.access_token != rejected:
+                return cached.access_token
+            self.credentials.cache.clear()
+            token = self.fetch_token()
+            self.credentials.cache.store(token)
+            return token.access_token
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -143,9 +162,7 @@ class SpidClient:
         if response.status in (401, 403) and from_cache:
             # A cached token the server no longer takes: renew it once. The server refused
             # the request, so resending it (a handout too) cannot make a second change.
-            assert self.credentials.cache is not None
-            self.credentials.cache.clear()
-            token, _ = self._token()
+            token = self._renew(token)
             response = self._send(method, path, token, what, change, data)
         return _unwrap(response, what, change), response
 

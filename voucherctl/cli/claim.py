@@ -1,6 +1,10 @@
 """``voucherctl claim`` and ``voucherctl unclaim``: a user takes a voucher, or gives it back."""
 
-from voucherctl import output
+from collections.abc import Mapping
+from typing import Any
+
+from voucherctl.bulk.operation import BulkOptions, Operation
+from voucherctl.cli import change, params
 from voucherctl.cli.spaaza_voucher import (
     VOUCHER_VIEW,
     AuthPointId,
@@ -12,29 +16,78 @@ from voucherctl.cli.spaaza_voucher import (
     Username,
     VoucherId,
     VoucherKey,
-    chain_params,
-    user_params,
-    voucher_params,
 )
 from voucherctl.env import Environment
 
+COLUMNS = (*params.VOUCHER_FIELDS, *params.USER_FIELDS, "chain_id")
 
-def _params(
-    env: Environment,
-    voucher: tuple[str | None, str | None, str | None],
-    user: tuple[str | None, ...],
-    chain_id: str | None,
-) -> dict[str, str]:
+
+def _client(env: Environment, pacer: Any) -> Any:
     from voucherctl import connect
 
-    params = voucher_params(*voucher)
-    params.update(user_params(*user))
-    params.update(chain_params(connect.spaaza_chain_id(env, chain_id)))
-    return params
+    return connect.spaaza(env, pacer)
+
+
+def _settle_claim(client: Any, request: Mapping[str, str]) -> dict[str, Any] | None:
+    """The voucher, if the user already holds it claimed (an earlier claim did go through)."""
+    from voucherctl.spaaza import vouchers_in
+
+    user = params.given(request, params.USER_FIELDS)
+    if not user:
+        return None
+    query = {**user, **params.given(request, ("chain_id",))}
+    for voucher in vouchers_in(client.user_vouchers(query)):
+        same = (
+            voucher.get("voucher_key") == request.get("voucher_key")
+            or str(voucher.get("voucher_id")) == request.get("voucher_id")
+            or str(voucher.get("voucher_third_party_id")) == request.get("third_party_id")
+        )
+        if same and voucher.get("voucher_status") == "claimed":
+            return voucher
+    return None
+
+
+CLAIM = Operation(
+    command="claim",
+    columns=COLUMNS,
+    params=params.claim,
+    send=lambda client, request: client.claim(request),
+    method="POST",
+    path="/claim-voucher",
+    idempotent=True,
+    settle=_settle_claim,
+)
+UNCLAIM = Operation(
+    command="unclaim",
+    columns=COLUMNS,
+    params=params.claim,
+    send=lambda client, request: client.unclaim(request),
+    method="POST",
+    path="/unclaim-voucher",
+    idempotent=True,
+)
+
+
+def _values(env: Environment, **given: str | None) -> dict[str, str | None]:
+    from voucherctl import connect
+
+    values = {
+        "voucher_key": given["voucher_key"],
+        "voucher_id": given["voucher_id"],
+        "third_party_id": given["third_party_id"],
+        "user_id": given["user_id"],
+        "member_number": given["member_number"],
+        "username": given["username"],
+        "authentication_point_identifier": given["auth_point_id"],
+        "auxiliary_identifier": given["aux_id"],
+    }
+    values["chain_id"] = connect.spaaza_chain_id(env, given["chain_id"])
+    return values
 
 
 def claim(
     env: Environment,
+    bulk: BulkOptions,
     voucher_key: VoucherKey = None,
     voucher_id: VoucherId = None,
     third_party_id: ThirdPartyId = None,
@@ -49,21 +102,17 @@ def claim(
 
     Name the voucher with exactly one of --voucher-key, --voucher-id, --third-party-id, and the
     user with at most one user option (admin and privileged sessions need one).
-    """
-    params = _params(
-        env,
-        (voucher_key, voucher_id, third_party_id),
-        (user_id, member_number, username, auth_point_id, aux_id),
-        chain_id,
-    )
-    from voucherctl import connect
 
-    result = connect.spaaza(env).claim(params)
-    output.print_record(env, result, VOUCHER_VIEW, title="Voucher claimed")
+    With --from FILE, every row of a CSV whose columns are the API's parameter names
+    (voucher_key, voucher_id, third_party_id, user_id, member_number, username, chain_id, ...).
+    """
+    values = _values(env, **{k: v for k, v in locals().items() if k not in ("env", "bulk")})
+    change.perform(env, CLAIM, values, bulk, _client, view=VOUCHER_VIEW, title="Voucher claimed")
 
 
 def unclaim(
     env: Environment,
+    bulk: BulkOptions,
     voucher_key: VoucherKey = None,
     voucher_id: VoucherId = None,
     third_party_id: ThirdPartyId = None,
@@ -74,14 +123,11 @@ def unclaim(
     aux_id: AuxId = None,
     chain_id: ChainId = None,
 ) -> None:
-    """Undo a claim made by mistake: the voucher is offered (generated) again."""
-    params = _params(
-        env,
-        (voucher_key, voucher_id, third_party_id),
-        (user_id, member_number, username, auth_point_id, aux_id),
-        chain_id,
-    )
-    from voucherctl import connect
+    """Undo a claim made by mistake: the voucher is offered (generated) again.
 
-    result = connect.spaaza(env).unclaim(params)
-    output.print_record(env, result, VOUCHER_VIEW, title="Voucher unclaimed")
+    Takes the same options, and the same --from columns, as claim.
+    """
+    values = _values(env, **{k: v for k, v in locals().items() if k not in ("env", "bulk")})
+    change.perform(
+        env, UNCLAIM, values, bulk, _client, view=VOUCHER_VIEW, title="Voucher unclaimed"
+    )

@@ -168,12 +168,20 @@ def _from_environment(name: str, environ: dict[str, str]) -> Any:
 
 
 def command(func: Callable[..., None]) -> Callable[..., None]:
-    """Turn ``func(env, **arguments)`` into a Typer command that takes the common options."""
+    """Turn ``func(env, **arguments)`` into a Typer command that takes the common options.
+
+    A function with a ``bulk`` parameter also takes ``--from`` and the other bulk options, and
+    gets them as one :class:`BulkOptions`.
+    """
+    from voucherctl.cli.bulk import BULK_PARAMETERS, bulk_options
+
     signature = inspect.signature(func, eval_str=True)
-    own = [p for name, p in signature.parameters.items() if name != "env"]
+    takes_bulk = "bulk" in signature.parameters
+    own = [p for name, p in signature.parameters.items() if name not in ("env", "bulk")]
+    extra = {**(BULK_PARAMETERS if takes_bulk else {}), **COMMON_PARAMETERS}
     added = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=hint, default=default)
-        for name, (hint, default) in COMMON_PARAMETERS.items()
+        for name, (hint, default) in extra.items()
     ]
     context = inspect.Parameter(
         "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
@@ -181,10 +189,13 @@ def command(func: Callable[..., None]) -> Callable[..., None]:
 
     def wrapper(ctx: typer.Context, **kwargs: Any) -> None:
         given = {name: kwargs.pop(name) for name in COMMON_PARAMETERS}
+        bulk = {name: kwargs.pop(name) for name in BULK_PARAMETERS} if takes_bulk else None
         before = ctx.find_root().obj or {}
         with error_boundary(verbose=bool(given.get("verbose") or before.get("verbose"))):
             environ = config.environ_snapshot()
             options = common_options_from(given, before, environ)
+            if bulk is not None:
+                kwargs["bulk"] = bulk_options(bulk)
             func(Environment(options=options, environ=environ), **kwargs)
 
     wrapper.__name__ = func.__name__

@@ -1,11 +1,13 @@
-"""``voucherctl handout --user ID --group ID``: give a user a voucher from a SPiD voucher group."""
+"""``voucherctl handout``: give users vouchers from a SPiD voucher group, one or a file of them."""
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 import typer
 
 from voucherctl import output
-from voucherctl.cli import validate
+from voucherctl.bulk.operation import BulkOptions, Operation
+from voucherctl.cli import change, params
 from voucherctl.env import Environment
 
 HANDOUT_VIEW = [
@@ -15,22 +17,45 @@ HANDOUT_VIEW = [
 ]
 
 
+def _send(client: Any, request: Mapping[str, str]) -> dict[str, Any]:
+    return client.handout(request["userId"], request["voucherGroupId"])  # type: ignore[no-any-return]
+
+
+def _client(env: Environment, pacer: Any) -> Any:
+    from voucherctl import connect
+
+    return connect.spid(env, pacer)
+
+
+OPERATION = Operation(
+    command="handout",
+    columns=("userId", "voucherGroupId"),
+    params=params.handout,
+    send=_send,
+    method="POST",
+    path="/api/2/voucher_handout",
+)
+
+
 def handout(
     env: Environment,
-    user: Annotated[str, typer.Option("--user", metavar="ID", help="SPiD user id.")],
+    bulk: BulkOptions,
+    user: Annotated[str | None, typer.Option("--user", metavar="ID", help="SPiD user id.")] = None,
     group: Annotated[
-        str, typer.Option("--group", metavar="ID", help="Voucher group to hand out from.")
-    ],
+        str | None,
+        typer.Option("--group", metavar="ID", help="Voucher group to hand out from."),
+    ] = None,
 ) -> None:
     """Give a user one voucher from a voucher group.
 
-    SPiD answers only whether it worked, not which voucher code the user got. The handout is
+    SPiD answers only whether it worked, not which voucher code the user got. A handout is
     never resent once it may have reached the server: a timeout or a 5xx exits 7 (outcome
     unknown), so check with the user before trying again.
-    """
-    user_id = validate.numeric_id(user, "--user")
-    group_id = validate.numeric_id(group, "--group")
-    from voucherctl import connect
 
-    result = connect.spid(env).handout(user_id, group_id)
-    output.print_record(env, result, HANDOUT_VIEW, title="Voucher handed out")
+    With --from FILE, every row of a CSV with the columns userId and voucherGroupId (--group or
+    --user fill a column the file lacks), at most once each, recorded in a journal.
+    """
+    values = {"userId": user, "voucherGroupId": group}
+    change.perform(
+        env, OPERATION, values, bulk, _client, view=HANDOUT_VIEW, title="Voucher handed out"
+    )

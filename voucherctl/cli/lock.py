@@ -1,21 +1,50 @@
 """``voucherctl lock`` and ``voucherctl unlock``: hold a voucher for one basket transaction."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from voucherctl import output
-from voucherctl.cli import validate
-from voucherctl.cli.spaaza_voucher import VOUCHER_VIEW, VoucherId, VoucherKey, voucher_params
+from voucherctl.bulk.operation import BulkOptions, Operation
+from voucherctl.cli import change, params
+from voucherctl.cli.spaaza_voucher import VOUCHER_VIEW, VoucherId, VoucherKey
 from voucherctl.env import Environment
-from voucherctl.errors import UsageError
-from voucherctl.output import escape_control
 
-MIN_LOCK_PERIOD, MAX_LOCK_PERIOD = 120, 3600
+
+def _client(env: Environment, pacer: Any) -> Any:
+    from voucherctl import connect
+
+    return connect.spaaza(env, pacer)
+
+
+LOCK = Operation(
+    command="lock",
+    columns=(
+        "voucher_key",
+        "voucher_id",
+        "retailer_basket_code",
+        "voucher_locking_code",
+        "voucher_lock_period",
+    ),
+    params=params.lock,
+    send=lambda client, request: client.lock(request),
+    method="PUT",
+    path="/lock-voucher",
+    idempotent=True,  # locking again with the same codes only renews the lock
+)
+UNLOCK = Operation(
+    command="unlock",
+    columns=("voucher_key", "voucher_id"),
+    params=params.unlock,
+    send=lambda client, request: client.unlock(request),
+    method="PUT",
+    path="/unlock-voucher",
+    idempotent=True,
+)
 
 
 def lock(
     env: Environment,
+    bulk: BulkOptions,
     voucher_key: VoucherKey = None,
     voucher_id: VoucherId = None,
     basket_code: Annotated[
@@ -48,41 +77,29 @@ def lock(
 
     Name the voucher with --voucher-key or --voucher-id. Left out, --period is not sent and
     Spaaza locks for 300 seconds.
+
+    With --from FILE, every row of a CSV with the columns voucher_key or voucher_id, and
+    optionally retailer_basket_code, voucher_locking_code, voucher_lock_period.
     """
-    params = voucher_params(voucher_key, voucher_id, third_party_allowed=False)
-    if basket_code is not None:
-        params["retailer_basket_code"] = validate.token(basket_code, "--basket-code")
-    if locking_code is not None:
-        params["voucher_locking_code"] = validate.token(locking_code, "--locking-code")
-    if period is not None:
-        params["voucher_lock_period"] = lock_period(period)
-    from voucherctl import connect
-
-    result = connect.spaaza(env).lock(params)
-    output.print_record(env, result, VOUCHER_VIEW, title="Voucher locked")
-
-
-def lock_period(value: str) -> str:
-    """A whole number of seconds within Spaaza's bounds, else a usage error."""
-    text = value.strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 5) or not (
-        MIN_LOCK_PERIOD <= int(text) <= MAX_LOCK_PERIOD
-    ):
-        raise UsageError(
-            f"--period must be a whole number of seconds from {MIN_LOCK_PERIOD} to "
-            f"{MAX_LOCK_PERIOD}, not {escape_control(value)!r}"
-        )
-    return str(int(text))
+    values = {
+        "voucher_key": voucher_key,
+        "voucher_id": voucher_id,
+        "retailer_basket_code": basket_code,
+        "voucher_locking_code": locking_code,
+        "voucher_lock_period": period,
+    }
+    change.perform(env, LOCK, values, bulk, _client, view=VOUCHER_VIEW, title="Voucher locked")
 
 
 def unlock(
     env: Environment,
+    bulk: BulkOptions,
     voucher_key: VoucherKey = None,
     voucher_id: VoucherId = None,
 ) -> None:
-    """Drop a voucher's lock, including one tied to a basket code (admin or privileged auth)."""
-    params = voucher_params(voucher_key, voucher_id, third_party_allowed=False)
-    from voucherctl import connect
+    """Drop a voucher's lock, including one tied to a basket code (admin or privileged auth).
 
-    result = connect.spaaza(env).unlock(params)
-    output.print_record(env, result, VOUCHER_VIEW, title="Voucher unlocked")
+    With --from FILE, every row of a CSV with the column voucher_key or voucher_id.
+    """
+    values = {"voucher_key": voucher_key, "voucher_id": voucher_id}
+    change.perform(env, UNLOCK, values, bulk, _client, view=VOUCHER_VIEW, title="Voucher unlocked")

@@ -1,4 +1,4 @@
-"""What the Spaaza commands share: how a voucher and a user are named, and how a voucher looks."""
+"""What the Spaaza commands share: their voucher and user options, and how a voucher looks."""
 
 import calendar
 import time
@@ -7,8 +7,6 @@ from typing import Annotated, Any
 import typer
 
 from voucherctl import output
-from voucherctl.cli import validate
-from voucherctl.errors import UsageError
 
 VoucherKey = Annotated[
     str | None, typer.Option("--voucher-key", metavar="KEY", help="The voucher's key.")
@@ -17,8 +15,7 @@ VoucherId = Annotated[
     str | None, typer.Option("--voucher-id", metavar="N", help="The voucher's numeric id.")
 ]
 ThirdPartyId = Annotated[
-    str | None,
-    typer.Option("--third-party-id", metavar="N", help="The voucher's third-party id."),
+    str | None, typer.Option("--third-party-id", metavar="N", help="The voucher's third-party id.")
 ]
 UserId = Annotated[str | None, typer.Option("--user-id", metavar="N", help="The user's Spaaza id.")]
 MemberNumber = Annotated[
@@ -41,93 +38,23 @@ ChainId = Annotated[
     typer.Option(
         "--chain-id",
         metavar="N",
-        help="Retailer chain (needed with admin sessions) [env: VOUCHERCTL_SPAAZA_CHAIN_ID].",
-        show_default="the profile's chain id",
+        help="Retailer chain, needed with admin sessions; else VOUCHERCTL_SPAAZA_CHAIN_ID, "
+        "else the profile's.",
     ),
 ]
-
-
-def voucher_params(
-    key: str | None,
-    voucher_id: str | None,
-    third_party_id: str | None = None,
-    *,
-    third_party_allowed: bool = True,
-) -> dict[str, str]:
-    """Exactly one voucher identifier, under the API's parameter name."""
-    candidates = {"voucher_key": key, "voucher_id": voucher_id, "third_party_id": third_party_id}
-    given = {name: value for name, value in candidates.items() if value is not None}
-    choices = (
-        "--voucher-key, --voucher-id or --third-party-id"
-        if third_party_allowed
-        else "--voucher-key or --voucher-id"
-    )
-    if len(given) != 1:
-        raise UsageError(f"name the voucher with exactly one of {choices}")
-    [(name, value)] = given.items()
-    if name == "voucher_key":
-        return {name: validate.token(value, "--voucher-key")}
-    return {name: validate.numeric_id(value, "--" + name.replace("_", "-"))}
-
-
-def user_params(
-    user_id: str | None = None,
-    member_number: str | None = None,
-    username: str | None = None,
-    auth_point_id: str | None = None,
-    aux_id: str | None = None,
-    *,
-    required: bool = False,
-) -> dict[str, str]:
-    """At most one user identifier (exactly one when ``required``), under the API's name."""
-    candidates = {
-        "user_id": user_id,
-        "member_number": member_number,
-        "username": username,
-        "authentication_point_identifier": auth_point_id,
-        "auxiliary_identifier": aux_id,
-    }
-    given = {name: value for name, value in candidates.items() if value is not None}
-    choices = "--user-id, --member-number, --username, --auth-point-id or --aux-id"
-    if len(given) > 1:
-        raise UsageError(f"name the user with at most one of {choices}")
-    if required and not given:
-        raise UsageError(f"name the user with one of {choices}")
-    params = {}
-    for name, value in given.items():
-        if name == "user_id":
-            params[name] = validate.numeric_id(value, "--user-id")
-        elif name == "username":
-            params[name] = validate.email(value, "--username")
-        else:
-            params[name] = validate.text(value, _OPTION_OF[name])
-    return params
-
-
-_OPTION_OF = {
-    "member_number": "--member-number",
-    "authentication_point_identifier": "--auth-point-id",
-    "auxiliary_identifier": "--aux-id",
-}
-
-
-def chain_params(chain_id: str | None) -> dict[str, str]:
-    return {"chain_id": validate.numeric_id(chain_id, "--chain-id")} if chain_id else {}
 
 
 def _amount(voucher: dict[str, Any]) -> str:
     amount = voucher.get("voucher_amount")
     if amount is None:
         return ""
-    symbol = voucher.get("voucher_currency_symbol") or ""
-    return f"{symbol}{amount}"
+    return f"{voucher.get('voucher_currency_symbol') or ''}{amount}"
 
 
 def _lock(voucher: dict[str, Any]) -> str:
     until = voucher.get("voucher_locked_until")
-    locked = voucher.get("voucher_locked")
     if not until:
-        return "locked" if locked else "not locked"
+        return "locked" if voucher.get("voucher_locked") else "not locked"
     return f"until {until} UTC ({relative(until)})"
 
 

@@ -1,6 +1,7 @@
 """``voucherctl vouchers USER``: what a Spaaza user holds, for support."""
 
 from voucherctl import output
+from voucherctl.cli import params
 from voucherctl.cli.spaaza_voucher import (
     VOUCHER_COLUMNS,
     AuthPointId,
@@ -9,8 +10,6 @@ from voucherctl.cli.spaaza_voucher import (
     MemberNumber,
     UserId,
     Username,
-    chain_params,
-    user_params,
 )
 from voucherctl.env import Environment
 
@@ -29,12 +28,19 @@ def vouchers(
     Name the user with one of --user-id, --member-number, --username, --auth-point-id, --aux-id.
     JSON output is Spaaza's answer as returned; the table lists every voucher found in it.
     """
-    params = user_params(user_id, member_number, username, auth_point_id, aux_id, required=True)
     from voucherctl import connect
     from voucherctl.spaaza import vouchers_in
 
-    params.update(chain_params(connect.spaaza_chain_id(env, chain_id)))
-    results = connect.spaaza(env).user_vouchers(params)
+    values = {
+        "user_id": user_id,
+        "member_number": member_number,
+        "username": username,
+        "authentication_point_identifier": auth_point_id,
+        "auxiliary_identifier": aux_id,
+        "chain_id": connect.spaaza_chain_id(env, chain_id),
+    }
+    query = {**params.user(values, required=True), **params.chain(values)}
+    results = connect.spaaza(env).user_vouchers(query)
     if env.output_format() in ("table", "csv", "jsonl"):
         output.print_list(env, vouchers_in(results), VOUCHER_COLUMNS, title="Vouchers")
     else:

@@ -1,0 +1,167 @@
+"""What a bulk run shows: one record per row on stdout, progress and a summary on stderr."""
+
+import csv
+import io
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from voucherctl import output
+from voucherctl.bulk.rows import Row
+
+if TYPE_CHECKING:
+    from voucherctl.env import Environment
+
+OUTCOMES = ("ok", "failed", "skipped", "unknown")
+MAX_TABLE_ROWS = 200  # a terminal shows the rows that need attention, not ten thousand
+
+
+@dataclass
+class Outcome:
+    """How one row ended."""
+
+    row: Row
+    outcome: str  # ok | failed | skipped | unknown
+    exit_code: int
+    error: str | None = None
+    result: dict[str, Any] | None = None
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "line": self.row.line,
+            "input": self.row.input,
+            "outcome": self.outcome,
+            "exit_code": self.exit_code,
+            "error": self.error,
+            "result": self.result,
+        }
+
+
+class Report:
+    """Prints each row as it ends (thread-safe) and counts outcomes for the summary."""
+
+    def __init__(self, env: "Environment", command: str, columns: tuple[str, ...], total: int):
+        self.env = env
+        self.command = command
+        self.columns = columns
+        self.total = total
+        self.format = env.output_format(bulk=True)
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+        self._first = True
+        self._attention: list[Outcome] = []
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> "Report":
+        if self.format == "csv":
+            header = ["line", "outcome", "exit_code", "error", *self.columns, "result"]
+            self._emit(_csv_line(header))
+        elif self.format == "json":
+            self.env.stdout.write("[")
+        if self.env.stderr_isatty and not self.env.options.quiet:
+            self._start_progress()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+        if self.format == "json":
+            self._emit("]" if self._first else "\n]")
+        elif self.format == "table":
+            self._print_table()
+
+    def add(self, outcome: Outcome) -> None:
+        with self._lock:
+            self.counts[outcome.outcome] += 1
+            if self.format == "jsonl":
+                self._emit(output.to_json(outcome.record()))
+            elif self.format == "json":
+                separator = "\n" if self._first else ",\n"
+                self.env.stdout.write(separator + output.to_json(outcome.record()))
+                self._first = False
+            elif self.format == "csv":
+                self._emit(_csv_line(self._csv_cells(outcome)))
+            elif outcome.outcome in ("failed", "unknown") and (
+                len(self._attention) < MAX_TABLE_ROWS
+            ):
+                self._attention.append(outcome)
+            if self._progress is not None:
+                bad = self.counts["failed"] + self.counts["unknown"]
+                self._progress.update(self._task, advance=1, bad=bad)
+
+    def summary(self, *, not_started: int = 0, journal: str | None = None) -> str:
+        seconds = time.monotonic() - self._started
+        done = sum(self.counts.values())
+        parts = [f"{self.counts[name]} {name}" for name in OUTCOMES if self.counts[name]]
+        rate = f", {done / seconds:.0f} rows/s" if seconds > 0 and done else ""
+        text = f"{self.command}: {done} of {self.total} rows: {', '.join(parts) or 'none'}"
+        text += f" in {seconds:.1f} s{rate}"
+        if not_started:
+            text += f"; {not_started} not started (run again with the same journal to go on)"
+        if journal:
+            text += f"; journal {journal}"
+        return text
+
+    def _csv_cells(self, outcome: Outcome) -> list[Any]:
+        record = outcome.record()
+        values = [record["line"], record["outcome"], record["exit_code"], record["error"]]
+        values += [outcome.row.input.get(column) for column in self.columns]
+        values.append(outcome.result)
+        return values
+
+    def _emit(self, text: str) -> None:
+        self.env.stdout.write(text + "\n")
+        self.env.stdout.flush()
+
+    def _start_progress(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            Task,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+        from rich.text import Text
+
+        class RateColumn(ProgressColumn):
+            def render(self, task: Task) -> Text:
+                return Text(f"{task.speed:.0f}/s" if task.speed else "")
+
+        self._progress = Progress(
+            TextColumn(self.command),
+            BarColumn(),
+            MofNCompleteColumn(),
+            RateColumn(),
+            TextColumn("failed or unknown: {task.fields[bad]}"),
+            TimeRemainingColumn(),
+            console=Console(file=self.env.stderr),
+            transient=True,
+        )
+        self._task = self._progress.add_task(self.command, total=self.total, bad=0)
+        self._progress.start()
+
+    def _print_table(self) -> None:
+        if not self._attention:
+            return
+        columns = [
+            output.field("Line", "line"),
+            output.field("Outcome", "outcome"),
+            output.field("Exit", "exit_code"),
+            output.Column("Input", lambda r: ", ".join(f"{k}={v}" for k, v in r["input"].items())),
+            output.field("Error", "error"),
+        ]
+        records = [outcome.record() for outcome in self._attention]
+        output.print_list(self.env, records, columns, title="Rows that need attention")
+
+
+def _csv_line(cells: list[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(output.csv_cell(cell) for cell in cells)
+    return buffer.getvalue()

@@ -1,0 +1,267 @@
+"""Running the rows of a bulk file: validate all, then send each at most once, N at a time."""
+
+import hashlib
+import json
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from voucherctl import config, output
+from voucherctl.bulk.journal import OK, UNKNOWN, Journal
+from voucherctl.bulk.operation import BulkOptions, Operation
+from voucherctl.bulk.report import Outcome, Report
+from voucherctl.bulk.rows import Row, Source
+from voucherctl.env import Environment
+from voucherctl.errors import ExitCode, UsageError, VoucherctlError
+from voucherctl.http import Pacer
+
+MAX_LISTED_INVALID = 20
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a run sends: the API client and its base URL (which the journal records)."""
+
+    client: Any
+    host: str
+
+
+def run(
+    env: Environment,
+    operation: Operation,
+    fills: Mapping[str, str],
+    options: BulkOptions,
+    connect: Callable[[Pacer], Target],
+) -> ExitCode:
+    """Validate every row, then send them; the exit code SPEC gives the run's end."""
+    assert options.source is not None
+    source = Source(options.source, env.stdin)
+    try:
+        total = _validate(env, source, operation, fills, options)
+        if options.dry_run:
+            return _dry_run(env, source, operation, fills)
+        target = connect(Pacer(options.max_rate))
+        if hasattr(target.client, "authenticate"):
+            target.client.authenticate()  # a refused credential stops the run before any row
+        journal = Journal(
+            _journal_path(env, options, operation, source, target, fills),
+            _journal_header(operation, target, fills),
+        )
+        try:
+            return _send(env, source, operation, fills, options, target.client, journal, total)
+        finally:
+            journal.close()
+    finally:
+        source.close()
+
+
+def _validate(
+    env: Environment,
+    source: Source,
+    operation: Operation,
+    fills: Mapping[str, str],
+    options: BulkOptions,
+) -> int:
+    """Read the whole input once; invalid rows stop the run before anything is sent."""
+    total = invalid = 0
+    for row in source.rows(operation, fills):
+        total += 1
+        if row.error:
+            invalid += 1
+            if invalid <= MAX_LISTED_INVALID and not options.skip_invalid:
+                env.error(f"{source.name}: line {row.line}: {row.error}")
+    if invalid and not options.skip_invalid:
+        more = f" (the first {MAX_LISTED_INVALID} listed)" if invalid > MAX_LISTED_INVALID else ""
+        raise UsageError(
+            f"{invalid} of {total} rows are invalid{more}; nothing was sent. Fix them, or "
+            "add --skip-invalid to send the valid rows and report the others as failed"
+        )
+    if invalid:
+        env.warn(f"{invalid} invalid rows will be reported as failed and not sent")
+    return total
+
+
+def _dry_run(
+    env: Environment, source: Source, operation: Operation, fills: Mapping[str, str]
+) -> ExitCode:
+    """Print the request each row would make; send nothing."""
+    fmt = env.output_format(bulk=True)
+    records = (
+        {
+            "line": row.line,
+            "input": row.input,
+            "request": None
+            if row.error
+            else {
+                "method": operation.method,
+                "path": operation.path,
+                "form": row.params,
+            },
+            "error": row.error,
+        }
+        for row in source.rows(operation, fills)
+    )
+    if fmt == "table":
+        columns = [
+            output.field("Line", "line"),
+            output.Column("Would send", lambda r: _describe_request(r["request"])),
+            output.field("Error", "error"),
+        ]
+        output.print_list(env, list(_first(records, 500)), columns, title="Dry run")
+    elif fmt == "json":
+        env.stdout.write("[\n" + ",\n".join(output.to_json(r) for r in records) + "\n]\n")
+    else:
+        for record in records:
+            env.stdout.write(output.to_json(record) + "\n")
+    env.info(f"{operation.command}: dry run, nothing was sent")
+    return ExitCode.OK
+
+
+def _describe_request(request: dict[str, Any] | None) -> str:
+    if request is None:
+        return ""
+    form = "&".join(f"{k}={v}" for k, v in request["form"].items())
+    return f"{request['method']} {request['path']} {form}"
+
+
+def _first(records: Iterator[dict[str, Any]], limit: int) -> Iterator[dict[str, Any]]:
+    for count, record in enumerate(records):
+        if count == limit:
+            return
+        yield record
+
+
+def _journal_header(
+    operation: Operation, target: Target, fills: Mapping[str, str]
+) -> dict[str, Any]:
+    return {"command": operation.command, "host": target.host, "fixed": dict(sorted(fills.items()))}
+
+
+def _journal_path(
+    env: Environment,
+    options: BulkOptions,
+    operation: Operation,
+    source: Source,
+    target: Target,
+    fills: Mapping[str, str],
+) -> Path:
+    """``--journal``, else one per input, command, host and options in the data directory, so
+    that running the same command on the same file again resumes even without ``--journal``."""
+    if options.journal:
+        return Path(options.journal).expanduser()
+    key = json.dumps([operation.command, target.host, sorted(fills.items()), source.identity()])
+    name = f"{operation.command}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.jsonl"
+    return config.data_dir(env.environ) / "journals" / name
+
+
+def _send(
+    env: Environment,
+    source: Source,
+    operation: Operation,
+    fills: Mapping[str, str],
+    options: BulkOptions,
+    client: Any,
+    journal: Journal,
+    total: int,
+) -> ExitCode:
+    stop = threading.Event()
+    credentials_refused = threading.Event()
+
+    def process(row: Row) -> None:
+        outcome = _process(row, operation, options, client, journal)
+        if outcome.exit_code == ExitCode.AUTH:
+            credentials_refused.set()
+            stop.set()
+        report.add(outcome)
+
+    with (
+        Report(env, operation.command, operation.columns, total) as report,
+        _stopped_by_signals(stop) as interrupted,
+    ):
+        in_flight: set[Future[None]] = set()
+        with ThreadPoolExecutor(options.concurrency, thread_name_prefix="bulk") as pool:
+            for row in source.rows(operation, fills):
+                if stop.is_set():
+                    break
+                while len(in_flight) >= options.concurrency * 2:
+                    _, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                in_flight.add(pool.submit(process, row))
+            for future in in_flight:
+                future.result()
+    not_started = total - sum(report.counts.values())
+    env.info(report.summary(not_started=not_started, journal=str(journal.path)))
+    if interrupted():
+        return ExitCode.INTERRUPTED
+    if credentials_refused.is_set():
+        return ExitCode.AUTH
+    if report.counts["failed"] or report.counts["unknown"]:
+        return ExitCode.BULK_FAILED
+    return ExitCode.OK
+
+
+def _process(
+    row: Row, operation: Operation, options: BulkOptions, client: Any, journal: Journal
+) -> Outcome:
+    """Send one row at most once, recording it in the journal before and after."""
+    if row.error:
+        return Outcome(row, "failed", int(ExitCode.USAGE), row.error)
+    previous = journal.state(row)
+    if previous == OK:
+        return Outcome(row, "skipped", int(ExitCode.OK))
+    if previous == UNKNOWN and not (options.retry_unknown or operation.idempotent):
+        return Outcome(
+            row,
+            "unknown",
+            int(ExitCode.OUTCOME_UNKNOWN),
+            "an earlier run sent this row and got no answer; not resent, because it could "
+            "be done twice (check it, then use --retry-unknown to resend)",
+        )
+    journal.sent(row)
+    try:
+        outcome = Outcome(row, "ok", int(ExitCode.OK), result=operation.send(client, row.params))
+    except VoucherctlError as exc:
+        settled = _settle(row, operation, client, exc) if previous == UNKNOWN else None
+        unknown = exc.exit_code == ExitCode.OUTCOME_UNKNOWN
+        outcome = settled or Outcome(
+            row, "unknown" if unknown else "failed", int(exc.exit_code), exc.message
+        )
+    except Exception as exc:  # a bug must not lose the row: it was sent, so its fate is unknown
+        outcome = Outcome(row, "unknown", int(ExitCode.ERROR), f"unexpected error: {exc!r}")
+    journal.finished(row, outcome.outcome, outcome.exit_code, outcome.error)
+    return outcome
+
+
+def _settle(row: Row, operation: Operation, client: Any, exc: VoucherctlError) -> Outcome | None:
+    """An earlier attempt got no answer and the resend was refused: ask the API what is so."""
+    if operation.settle is None or exc.exit_code != ExitCode.REJECTED:
+        return None
+    try:
+        result = operation.settle(client, row.params)
+    except VoucherctlError:
+        return None
+    return Outcome(row, "ok", int(ExitCode.OK), result=result) if result else None
+
+
+@contextmanager
+def _stopped_by_signals(stop: threading.Event) -> Iterator[Callable[[], bool]]:
+    """Ctrl-C and SIGTERM stop new rows from starting; rows in flight finish."""
+    received: list[int] = []
+
+    def handle(signum: int, frame: object) -> None:
+        received.append(signum)
+        stop.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: bool(received)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
