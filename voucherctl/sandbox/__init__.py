@@ -1,0 +1,21 @@
+"""A local, stateful emulator of the SPiD and Spaaza voucher APIs on one port.
+
+Standard library only, so that importing it costs the CLI next to nothing.
+"""
+
+from voucherctl.sandbox.constants import DEFAULT_PORT, SANDBOX, SandboxCredentials
+from voucherctl.sandbox.options import SandboxOptions
+from voucherctl.sandbox.server import RunningSandbox, serve_forever, start_background
+from voucherctl.sandbox.store import ensure_state, reset_state
+
+__all__ = [
+    "DEFAULT_PORT",
+    "SANDBOX",
+    "RunningSandbox",
+    "SandboxCredentials",
+    "SandboxOptions",
+    "ensure_state",
+    "reset_state",
+    "serve_forever",
+    "start_background",
+]
