@@ -7,7 +7,13 @@ looks at variables, keyring or config at all.
 from typing import TYPE_CHECKING
 
 from voucherctl import config
-from voucherctl.credentials import resolve_spaaza, resolve_spid
+from voucherctl.credentials import (
+    MemoryTokenCache,
+    SpaazaCredentials,
+    SpidCredentials,
+    resolve_spaaza,
+    resolve_spid,
+)
 from voucherctl.env import Environment
 from voucherctl.errors import UsageError
 from voucherctl.spaaza import SpaazaClient
@@ -19,6 +25,8 @@ if TYPE_CHECKING:
 
 def spid_base_url(env: Environment) -> str:
     """The SPiD base URL: ``VOUCHERCTL_SPID_URL``, else the profile's; exit 2 when neither."""
+    if env.options.sandbox:
+        return sandbox_url(env)
     url = env.var("VOUCHERCTL_SPID_URL") or env.profile.spid.base_url
     if not url:
         raise UsageError(
@@ -31,12 +39,24 @@ def spid_base_url(env: Environment) -> str:
 def spid(env: Environment, pacer: "Pacer | None" = None) -> SpidClient:
     """A SPiD client for this invocation (``pacer``: shared by the workers of a bulk run)."""
     base_url = spid_base_url(env)
-    credentials = resolve_spid(env.environ, env.profile)
+    if env.options.sandbox:
+        from voucherctl.sandbox import SANDBOX
+
+        credentials = SpidCredentials(
+            source="sandbox",
+            client_id=SANDBOX.spid_client_id,
+            client_secret=SANDBOX.spid_client_secret,
+            cache=MemoryTokenCache(),
+        )
+    else:
+        credentials = resolve_spid(env.environ, env.profile)
     return SpidClient(env.http(pacer), base_url, credentials)
 
 
 def spaaza_base_url(env: Environment) -> str:
     """The Spaaza base URL: ``VOUCHERCTL_SPAAZA_URL``, else the profile's; exit 2 when neither."""
+    if env.options.sandbox:
+        return sandbox_url(env)
     url = env.var("VOUCHERCTL_SPAAZA_URL") or env.profile.spaaza.base_url
     if not url:
         raise UsageError(
@@ -48,6 +68,10 @@ def spaaza_base_url(env: Environment) -> str:
 
 def spaaza_chain_id(env: Environment, given: str | None) -> str | None:
     """``--chain-id``, else ``VOUCHERCTL_SPAAZA_CHAIN_ID``, else the profile's chain id."""
+    if env.options.sandbox:
+        from voucherctl.sandbox import SANDBOX
+
+        return given or str(SANDBOX.spaaza_chain_id)
     return given or env.var("VOUCHERCTL_SPAAZA_CHAIN_ID") or env.profile.spaaza.chain_id
 
 
@@ -56,6 +80,8 @@ def spaaza(
 ) -> SpaazaClient:
     """A Spaaza client for this invocation (``pacer``: shared by the workers of a bulk run)."""
     base_url = spaaza_base_url(env)
+    if env.options.sandbox:
+        return _sandbox_spaaza(env, base_url, pacer)
     settings = env.profile.spaaza
     credentials = resolve_spaaza(env.environ, env.profile) if authenticated else None
     return SpaazaClient(
@@ -68,3 +94,70 @@ def spaaza(
         app_hostname=env.var("VOUCHERCTL_SPAAZA_APP_HOSTNAME") or settings.app_hostname,
         on_warning=env.warn,
     )
+
+
+def _sandbox_spaaza(env: Environment, base_url: str, pacer: "Pacer | None") -> SpaazaClient:
+    from voucherctl.sandbox import SANDBOX
+
+    credentials = SpaazaCredentials(
+        source="sandbox",
+        user_id=str(SANDBOX.spaaza_session_user_id),
+        session_key=SANDBOX.spaaza_session_key,
+    )
+    return SpaazaClient(
+        env.http(pacer),
+        base_url,
+        credentials,
+        api_version=config.DEFAULT_SPAAZA_API_VERSION,
+        on_warning=env.warn,
+    )
+
+
+_sandbox_urls: dict[str, str] = {}  # state file -> base URL of the sandbox serving it
+
+
+def sandbox_url(env: Environment) -> str:
+    """The sandbox to use: one answering on the default port, else one started in-process.
+
+    The in-process sandbox serves the same state file as ``voucherctl sandbox serve`` (in the
+    data directory), so state persists from one command to the next.
+    """
+    state = str(config.data_dir(env.environ) / SANDBOX_STATE_FILE)
+    if state not in _sandbox_urls:
+        _sandbox_urls[state] = _running_sandbox() or _start_sandbox(env, state)
+    return _sandbox_urls[state]
+
+
+SANDBOX_STATE_FILE = "sandbox.sqlite3"
+SANDBOX_HOST = "127.0.0.1"
+
+
+def _running_sandbox() -> str | None:
+    import http.client
+    import json
+
+    from voucherctl.sandbox import DEFAULT_PORT
+
+    connection = http.client.HTTPConnection(SANDBOX_HOST, DEFAULT_PORT, timeout=0.5)
+    try:
+        connection.request("GET", "/__sandbox__")
+        answer = connection.getresponse()
+        body = json.loads(answer.read(65536))
+    except (OSError, ValueError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+    if answer.status == 200 and isinstance(body, dict) and body.get("sandbox") == "voucherctl":
+        return f"http://{SANDBOX_HOST}:{DEFAULT_PORT}"
+    return None
+
+
+def _start_sandbox(env: Environment, state: str) -> str:
+    from pathlib import Path
+
+    from voucherctl.sandbox import start_background
+
+    path = Path(state)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    env.debug(f"* no sandbox on {SANDBOX_HOST}:8765; starting one in this process over {path}")
+    return start_background(path, host=SANDBOX_HOST).url

@@ -75,7 +75,12 @@ class Environment:
 
     @cached_property
     def profile(self) -> config.Profile:
-        """The active profile; asking for one the config file lacks is a usage error."""
+        """The active profile; asking for one the config file lacks is a usage error.
+
+        With ``--sandbox`` config.toml is not read at all: an empty profile stands in.
+        """
+        if self.options.sandbox:
+            return config.Profile(name="sandbox")
         return config.load_profile(self.environ, self.options.profile, must_exist=True)
 
     def var(self, name: str) -> str | None:

@@ -118,6 +118,7 @@ class HttpClient:
         self.timeout = timeout
         self.max_wait = max_wait
         self.pacer = pacer
+        self.last_server_date: str | None = None  # the Date header of the latest answer
         self._log = log
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
@@ -230,6 +231,7 @@ class HttpClient:
         finally:
             raw.close()
         response = Response(raw.status_code, body, url, raw.headers)
+        self.last_server_date = raw.headers.get("Date")
         if self._log:
             self._log_response(response, time.monotonic() - started)
         return response

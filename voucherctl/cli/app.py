@@ -5,7 +5,17 @@ from typing import Annotated, Any
 import typer
 
 from voucherctl import __version__
-from voucherctl.cli import auth, claim, groups, handout, lock, show, vouchers
+from voucherctl.cli import (
+    auth,
+    claim,
+    doctor,
+    groups,
+    handout,
+    lock,
+    sandbox,
+    show,
+    vouchers,
+)
 from voucherctl.cli.common import COMMON_PARAMETERS, command
 from voucherctl.errors import EXIT_CODE_HELP
 
@@ -30,6 +40,10 @@ auth_app = typer.Typer(
     help="Store, check and remove credentials (OS keyring).", no_args_is_help=True
 )
 app.add_typer(auth_app, name="auth")
+sandbox_app = typer.Typer(
+    help="The built-in sandbox: a stateful emulator of SPiD and Spaaza.", no_args_is_help=True
+)
+app.add_typer(sandbox_app, name="sandbox")
 
 
 def _version(value: bool) -> None:
@@ -75,6 +89,10 @@ app.command("unclaim")(command(claim.unclaim))
 app.command("lock")(command(lock.lock))
 app.command("unlock")(command(lock.unlock))
 app.command("vouchers")(command(vouchers.vouchers))
+app.command("doctor")(command(doctor.doctor))
 auth_app.command("login")(command(auth.login))
 auth_app.command("status")(command(auth.status))
 auth_app.command("logout")(command(auth.logout))
+sandbox_app.command("serve")(command(sandbox.serve))
+sandbox_app.command("reset")(command(sandbox.reset))
+sandbox_app.command("info")(command(sandbox.info))

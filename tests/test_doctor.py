@@ -1,0 +1,74 @@
+"""``voucherctl doctor``: every check reported, the first failure's exit code."""
+
+import json
+import socket
+
+import pytest
+
+from tests import spaaza_stubs, spid_stubs
+from tests.sandbox_process import SandboxProcess
+
+
+def checks(stdout: str) -> dict[str, dict]:
+    return {check["name"]: check for check in json.loads(stdout)["checks"]}
+
+
+def test_all_checks_pass_against_the_real_sandbox(tmp_path) -> None:
+    server = SandboxProcess(tmp_path / "state.sqlite3")
+    try:
+        done = server.run("doctor", "-o", "json")
+    finally:
+        server.stop()
+
+    assert done.exit_code == 0, done.stdout
+    found = checks(done.stdout)
+    assert found["spid read"]["detail"].startswith("token accepted")
+    assert found["spaaza read"]["ok"] is True
+    assert found["spid credentials"]["detail"] == (
+        "from VOUCHERCTL_SPID_CLIENT_ID/VOUCHERCTL_SPID_CLIENT_SECRET"
+    )
+    assert "ahead of" in found["spid clock"]["detail"] or "behind" in found["spid clock"]["detail"]
+    assert "sandbox-spid-secret" not in done.stdout + done.stderr
+
+
+def test_nothing_configured_is_exit_4(cli) -> None:
+    result = cli("doctor", "-o", "json")
+
+    assert result.exit_code == 4
+    assert checks(result.stdout)["apis"]["ok"] is False
+
+
+def test_refused_credentials_are_exit_4(cli, rsps, monkeypatch) -> None:
+    spid_stubs.use_client_credentials(monkeypatch)
+    spid_stubs.oauth_token(rsps, status=401, body={"error": "invalid_client"})
+
+    result = cli("doctor", "-o", "json")
+
+    assert result.exit_code == 4
+    assert checks(result.stdout)["spid read"]["ok"] is False
+    assert spid_stubs.CLIENT_SECRET not in result.stdout
+
+
+def test_an_unreachable_api_is_exit_7(cli, monkeypatch) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("VOUCHERCTL_SPAAZA_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("VOUCHERCTL_SPAAZA_TOKEN", spaaza_stubs.PRIVILEGED_TOKEN)
+
+    result = cli("doctor", "-o", "json", "--timeout", "2")
+
+    assert result.exit_code == 7
+    assert "connection refused" in checks(result.stdout)["spaaza read"]["detail"]
+
+
+@pytest.mark.parametrize("skew", [0, 400])
+def test_clock_skew_beyond_five_minutes_fails(skew) -> None:
+    import time
+    from email.utils import formatdate
+
+    from voucherctl.cli.doctor import _clock
+
+    check = _clock("spid", formatdate(time.time() - skew, usegmt=True))
+
+    assert check.ok is (skew == 0)

@@ -1,0 +1,167 @@
+"""End to end: the installed CLI against the real sandbox server over loopback."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.sandbox_process import SandboxProcess, base_environment, run_cli
+from voucherctl.sandbox import SANDBOX
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    server = SandboxProcess(tmp_path_factory.mktemp("e2e") / "state.sqlite3")
+    yield server
+    server.stop()
+
+
+def test_version_and_help(sandbox) -> None:
+    from voucherctl import __version__
+
+    assert sandbox.run("--version").stdout == f"voucherctl {__version__}\n"
+    assert "handout" in sandbox.run("--help").stdout
+
+
+def test_show_the_documented_voucher(sandbox) -> None:
+    done = sandbox.run("show", SANDBOX.spid_voucher_code, "-o", "json")
+
+    assert done.exit_code == 0, done.stderr
+    voucher = json.loads(done.stdout)
+    assert voucher["voucherCode"] == "64-HB2I-OPBL"
+    assert voucher["group"]["title"] == "Freebies for everyone!"
+
+
+def test_handout_then_show_sees_the_change(sandbox) -> None:
+    group = SANDBOX.spid_handout_group_id
+    before = sandbox.query(
+        "select count(*) from spid_voucher where group_id = ? and status = 1", int(group)
+    )[0][0]
+
+    done = sandbox.run("handout", "--user", "100001", "--group", group)
+
+    assert done.exit_code == 0, done.stderr
+    assert json.loads(done.stdout) == {"success": True, "userId": "100001", "voucherGroupId": group}
+    [(code,)] = sandbox.query(
+        "select code from spid_voucher where user_id = 100001 and group_id = ?", int(group)
+    )
+    shown = json.loads(sandbox.run("show", code, "-o", "json").stdout)
+    assert (shown["status"], shown["userId"]) == ("1", "100001")
+    after = sandbox.query(
+        "select count(*) from spid_voucher where group_id = ? and status = 1", int(group)
+    )[0][0]
+    assert after == before + 1
+
+
+def test_documented_failures_and_their_exit_codes(sandbox) -> None:
+    assert sandbox.run("show", "NO-SUCH-CODE").exit_code == 3
+    empty = sandbox.run("handout", "--user", "42", "--group", SANDBOX.spid_empty_group_id)
+    assert empty.exit_code == 5
+    assert empty.stdout == ""
+    unknown_user = sandbox.run("handout", "--user", "999999999", "--group", "47")
+    assert unknown_user.exit_code == 3
+    assert "User not found" in unknown_user.stderr
+    wrong_secret = sandbox.run("show", "X", VOUCHERCTL_SPID_CLIENT_SECRET="canary-wrong-secret")
+    assert wrong_secret.exit_code == 4
+    assert "canary-wrong-secret" not in wrong_secret.stderr
+
+
+def test_groups_and_group(sandbox) -> None:
+    groups = json.loads(sandbox.run("groups", "-o", "json").stdout)
+    assert "47" in {g["voucherGroupId"] for g in groups}
+    group = json.loads(sandbox.run("group", "47", "-o", "json").stdout)
+    assert group["title"] == "Freebies for everyone!"
+
+
+def test_claim_lock_unlock_unclaim_and_vouchers(sandbox) -> None:
+    key = SANDBOX.spaaza_voucher_key
+    user = str(SANDBOX.spaaza_user_id)
+
+    claimed = sandbox.run("claim", "--voucher-key", key, "--user-id", user, "-o", "json")
+    assert claimed.exit_code == 0, claimed.stderr
+    assert json.loads(claimed.stdout)["voucher_status"] == "claimed"
+    again = sandbox.run("claim", "--voucher-key", key, "--user-id", user)
+    assert again.exit_code == 5
+
+    locked = sandbox.run(
+        "lock", "--voucher-key", key, "--locking-code", "L1", "--period", "600", "-o", "json"
+    )
+    assert locked.exit_code == 0, locked.stderr
+    assert json.loads(locked.stdout)["voucher_locking_code"] == "L1"
+    other_code = sandbox.run("lock", "--voucher-key", key, "--locking-code", "L2")
+    assert other_code.exit_code == 5
+
+    listed = json.loads(
+        sandbox.run("vouchers", "--user-id", user, "-o", "jsonl").stdout.splitlines()[0]
+    )
+    assert listed["voucher_key"] == key
+
+    assert sandbox.run("unlock", "--voucher-key", key).exit_code == 0
+    unclaimed = sandbox.run("unclaim", "--voucher-key", key, "--user-id", user, "-o", "json")
+    assert unclaimed.exit_code == 0, unclaimed.stderr
+    assert json.loads(unclaimed.stdout)["voucher_status"] == "generated"
+
+
+def test_a_bad_lock_period_sends_nothing(sandbox) -> None:
+    done = sandbox.run(
+        "lock", "--voucher-id", str(SANDBOX.spaaza_lock_voucher_id), "--period", "4000"
+    )
+
+    assert done.exit_code == 2
+    rows = sandbox.query(
+        "select locked_until from spaaza_voucher where id = ?", SANDBOX.spaaza_lock_voucher_id
+    )
+    assert rows == [(None,)]
+
+
+def test_bulk_handout_gives_each_user_exactly_one_voucher(sandbox, tmp_path) -> None:
+    users = range(100100, 100300)
+    source = tmp_path / "users.csv"
+    source.write_text("userId\n" + "".join(f"{u}\n" for u in users))
+
+    done = sandbox.run(
+        "handout",
+        "--from",
+        str(source),
+        "--group",
+        SANDBOX.spid_handout_group_id,
+        "--concurrency",
+        "8",
+    )
+
+    assert done.exit_code == 0, done.stderr
+    outcomes = [json.loads(line)["outcome"] for line in done.stdout.splitlines()]
+    assert outcomes.count("ok") == 200
+    counts = dict(
+        sandbox.query(
+            "select user_id, count(*) from spid_voucher where user_id between 100100 and 100299 "
+            "group by user_id"
+        )
+    )
+    assert counts == {u: 1 for u in users}
+
+    again = sandbox.run("handout", "--from", str(source), "--group", SANDBOX.spid_handout_group_id)
+    assert {json.loads(line)["outcome"] for line in again.stdout.splitlines()} == {"skipped"}
+
+
+def test_embedded_sandbox_needs_nothing_started(tmp_path: Path) -> None:
+    env = base_environment(tmp_path)
+    env["VOUCHERCTL_SPID_URL"] = "https://login.schibsted.com"  # ignored under --sandbox
+    env["VOUCHERCTL_SPID_TOKEN"] = "canary-real-token"
+
+    shown = run_cli("show", "64-HB2I-OPBL", "--sandbox", "-o", "json", env=env)
+    handed = run_cli("handout", "--user", "42", "--group", "47", "--sandbox", env=env)
+    after = run_cli("show", "64-HB2I-OPBL", "--sandbox", "-o", "json", env=env)
+
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout)["status"] == "0"
+    assert handed.exit_code == 0, handed.stderr
+    assert json.loads(after.stdout)["userId"] == "42"
+    assert (tmp_path / "data" / "sandbox.sqlite3").exists()
+
+
+def test_sandbox_with_a_profile_is_a_usage_error(tmp_path: Path) -> None:
+    done = run_cli("show", "X", "--sandbox", "--profile", "prod", env=base_environment(tmp_path))
+
+    assert done.exit_code == 2

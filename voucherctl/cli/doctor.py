@@ -1,0 +1,181 @@
+"""``voucherctl doctor``: one command that says what is set up, and what is broken."""
+
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import typer
+
+from voucherctl import __version__, config, output
+from voucherctl.env import Environment
+from voucherctl.errors import ExitCode, VoucherctlError
+
+SKEW_WARNING_SECONDS = 30
+SKEW_LIMIT_SECONDS = 300  # tokens, sessions and lock times go wrong beyond this
+
+CHECK_COLUMNS = [
+    output.field("Check", "name"),
+    output.Column("OK", lambda c: c.get("ok")),
+    output.field("Detail", "detail"),
+]
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    exit_code: ExitCode = ExitCode.OK
+
+    def record(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+def doctor(env: Environment) -> None:
+    """Check configuration, credentials and reachability of both APIs.
+
+    Prints every check (name, ok, detail; never a secret) and exits 0 when all pass, else the
+    exit code of the first failure (2 configuration, 4 credentials, 7 network, ...).
+    """
+    checks = [_versions(), *_configuration(env)]
+    configured = 0
+    for api, probe in (("spid", _spid), ("spaaza", _spaaza)):
+        found = probe(env)
+        configured += bool(found)
+        checks += found or [Check(api, True, "not configured (skipped)")]
+    if not configured:
+        checks.append(
+            Check(
+                "apis",
+                False,
+                "neither SPiD nor Spaaza is configured; run "
+                "'voucherctl auth login' or set the VOUCHERCTL_* variables",
+                ExitCode.AUTH,
+            )
+        )
+    records = {"checks": [check.record() for check in checks]}
+    if env.output_format() == "table":
+        output.print_list(env, records["checks"], CHECK_COLUMNS, title="voucherctl doctor")
+    else:
+        output.print_record(env, records, [])
+    failed = [check for check in checks if not check.ok]
+    if failed:
+        raise typer.Exit(int(failed[0].exit_code or ExitCode.ERROR))
+
+
+def _versions() -> Check:
+    import requests
+
+    python = platform.python_version()
+    return Check(
+        "versions",
+        True,
+        f"voucherctl {__version__}, Python {python}, "
+        f"requests {requests.__version__}, {sys.platform}",
+    )
+
+
+def _configuration(env: Environment) -> list[Check]:
+    if env.options.sandbox:
+        return [Check("config", True, "--sandbox: config.toml, variables and keyring ignored")]
+    path = config.config_dir(env.environ) / "config.toml"
+    try:
+        profile = env.profile
+    except VoucherctlError as exc:
+        return [Check("config", False, exc.message, exc.exit_code)]
+    where = f"{path}" if path.exists() else f"{path} (absent; variables only)"
+    state = "defined" if profile.defined else "not defined"
+    protected = ", protected" if profile.protected else ""
+    return [Check("config", True, f"{where}; profile {profile.name!r} {state}{protected}")]
+
+
+def _spid(env: Environment) -> list[Check]:
+    from voucherctl import connect
+
+    if not (env.options.sandbox or env.var("VOUCHERCTL_SPID_URL") or env.profile.spid.base_url):
+        return []
+    return _api_checks(env, "spid", lambda: connect.spid(env), _spid_read)
+
+
+def _spid_read(client: Any) -> str:
+    client.authenticate()
+    groups = client.groups()
+    return f"token accepted; {len(groups)} voucher groups readable"
+
+
+def _spaaza(env: Environment) -> list[Check]:
+    from voucherctl import connect
+
+    if not (env.options.sandbox or env.var("VOUCHERCTL_SPAAZA_URL") or env.profile.spaaza.base_url):
+        return []
+    return _api_checks(env, "spaaza", lambda: connect.spaaza(env), _spaaza_read(env))
+
+
+def _spaaza_read(env: Environment) -> Callable[[Any], str]:
+    def read(client: Any) -> str:
+        from voucherctl import connect
+
+        probe = {"user_id": client.credentials.user_id} if client.credentials.user_id else {}
+        chain_id = connect.spaaza_chain_id(env, None)
+        if chain_id:
+            probe["chain_id"] = chain_id
+        try:
+            client.user_vouchers(probe)
+        except VoucherctlError as exc:
+            if exc.exit_code in (ExitCode.AUTH, ExitCode.OUTCOME_UNKNOWN, ExitCode.ERROR):
+                raise
+        return "session accepted"
+
+    return read
+
+
+def _api_checks(
+    env: Environment, api: str, connect: Callable[[], Any], read: Callable[[Any], str]
+) -> list[Check]:
+    try:
+        client = connect()
+    except VoucherctlError as exc:
+        return [Check(f"{api} credentials", False, exc.message, exc.exit_code)]
+    checks = [
+        Check(f"{api} host", True, client.base_url),
+        Check(f"{api} credentials", True, f"from {client.credentials.source}"),
+    ]
+    if "keyring" in client.credentials.source:
+        checks.append(_keyring_check())
+    try:
+        detail = read(client)
+    except VoucherctlError as exc:
+        checks.append(Check(f"{api} read", False, exc.message, exc.exit_code))
+        return checks
+    checks.append(Check(f"{api} read", True, detail))
+    checks.append(_clock(api, client.http.last_server_date))
+    return checks
+
+
+def _keyring_check() -> Check:
+    from voucherctl.keychain import Keychain
+
+    try:
+        backend = Keychain("the VOUCHERCTL_* variables").backend_name()
+    except VoucherctlError as exc:
+        return Check("keyring", False, exc.message, exc.exit_code)
+    return Check("keyring", True, backend)
+
+
+def _clock(api: str, date: str | None) -> Check:
+    if not date:
+        return Check(f"{api} clock", True, "the server sent no Date header; skew not checked")
+    try:
+        skew = time.time() - parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        return Check(f"{api} clock", True, f"unreadable Date header {date!r}; skew not checked")
+    detail = f"this machine is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} the server"
+    if abs(skew) > SKEW_LIMIT_SECONDS:
+        return Check(f"{api} clock", False, detail + "; set the clock (NTP)", ExitCode.ERROR)
+    if abs(skew) > SKEW_WARNING_SECONDS:
+        detail += " (consider syncing the clock)"
+    return Check(f"{api} clock", True, detail)
