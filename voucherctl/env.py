@@ -34,6 +34,7 @@ class CommonOptions:
     quiet: bool = False
     timeout: float = DEFAULT_TIMEOUT
     max_wait: float = DEFAULT_MAX_WAIT
+    yes: bool = False  # changes on a protected profile are confirmed up front
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -25,9 +25,9 @@ class Keychain:
     error message ends with it, because the usual cause is a headless machine with no keyring.
     """
 
-    def __init__(self, alternative: str, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(self, alternative: str, timeout: float | None = None) -> None:
         self.alternative = alternative
-        self.timeout = timeout
+        self.timeout = TIMEOUT_SECONDS if timeout is None else timeout
 
     def get(self, key: str) -> str | None:
         import keyring
@@ -80,7 +80,7 @@ class Keychain:
         worker.join(self.timeout)
         if worker.is_alive():
             raise AuthError(
-                f"the OS keyring did not answer within {self.timeout:.0f} s (is it locked?); "
+                f"the OS keyring did not answer within {self.timeout:g} s (is it locked?); "
                 f"unlock it, or use {self.alternative}"
             )
         if failure:

@@ -6,6 +6,7 @@ import typer
 
 from voucherctl import __version__
 from voucherctl.cli import (
+    audit,
     auth,
     claim,
     doctor,
@@ -90,6 +91,7 @@ app.command("lock")(command(lock.lock))
 app.command("unlock")(command(lock.unlock))
 app.command("vouchers")(command(vouchers.vouchers))
 app.command("doctor")(command(doctor.doctor))
+app.command("audit")(command(audit.audit))
 auth_app.command("login")(command(auth.login))
 auth_app.command("status")(command(auth.status))
 auth_app.command("logout")(command(auth.logout))

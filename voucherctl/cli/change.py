@@ -11,8 +11,9 @@ import typer
 
 from voucherctl import output
 from voucherctl.bulk.operation import BulkOptions, Operation
-from voucherctl.cli import params
+from voucherctl.cli import params, prompt
 from voucherctl.env import Environment
+from voucherctl.errors import ExitCode, UsageError, VoucherctlError
 
 if TYPE_CHECKING:
     from voucherctl.http import Pacer
@@ -39,7 +40,9 @@ def perform(
         record = {"method": operation.method, "path": operation.path, "form": request}
         output.print_record(env, record, DRY_RUN_VIEW, title="Dry run: nothing was sent")
         return
-    result = operation.send(client(env, None), request)
+    api = client(env, None)
+    confirm(env, api.base_url, operation.command)
+    result = audited(env, operation).send(api, request)
     output.print_record(env, result, view, title=title)
 
 
@@ -63,8 +66,57 @@ def _perform_bulk(
 
     def connect(pacer: "Pacer") -> Target:
         api = client(env, pacer)
+        confirm(env, api.base_url, operation.command)  # after every row was validated
         return Target(api, api.base_url)
 
-    code = run(env, operation, fills, bulk, connect)
+    code = run(env, audited(env, operation), fills, bulk, connect)
     if code:
         raise typer.Exit(int(code))
+
+
+def confirm(env: Environment, host: str, command: str) -> None:
+    """On a protected profile, say where the change goes and have the user confirm it."""
+    profile = env.profile
+    if not profile.protected:
+        return
+    env.stderr.write(
+        f"Profile {profile.name!r} is protected: {command} changes vouchers on {host}.\n"
+    )
+    if env.options.yes:
+        return
+    if not env.stdin_isatty:
+        raise UsageError(
+            f"profile {profile.name!r} is protected: add --yes to confirm changes when not on "
+            "a terminal; nothing was sent"
+        )
+    answer = prompt.ask(env, f"Type the profile name ({profile.name}) to go on")
+    if answer != profile.name:
+        raise UsageError("not confirmed; nothing was sent")
+
+
+def audited(env: Environment, operation: Operation) -> Operation:
+    """``operation`` whose every send, whatever its outcome, is appended to the audit log."""
+    from dataclasses import replace
+
+    from voucherctl.audit import AuditLog, log_path
+
+    profile = "sandbox" if env.options.sandbox else env.profile.name
+    logs: dict[str, AuditLog] = {}
+
+    def send(api: Any, request: Mapping[str, str]) -> dict[str, Any]:
+        log = logs.get(api.base_url) or logs.setdefault(
+            api.base_url,
+            AuditLog(
+                log_path(env.environ), profile=profile, host=api.base_url, command=operation.command
+            ),
+        )
+        try:
+            result = operation.send(api, request)
+        except VoucherctlError as exc:
+            unknown = exc.exit_code == ExitCode.OUTCOME_UNKNOWN
+            log.record(request, "unknown" if unknown else "failed", int(exc.exit_code), exc.message)
+            raise
+        log.record(request, "ok", int(ExitCode.OK), None)
+        return result
+
+    return replace(operation, send=send)

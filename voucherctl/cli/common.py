@@ -103,6 +103,18 @@ COMMON_PARAMETERS: dict[str, tuple[Any, Any]] = {
         ],
         None,
     ),
+    "yes": (
+        Annotated[
+            bool | None,
+            typer.Option(
+                "--yes",
+                "-y",
+                show_default=False,
+                help="Confirm changes on a protected profile without asking.",
+            ),
+        ],
+        None,
+    ),
     "max_wait": (
         Annotated[
             float | None,
