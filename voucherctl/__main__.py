@@ -1,5 +1,6 @@
 """Entry point of ``voucherctl`` and ``python -m voucherctl``."""
 
+import os
 import sys
 
 
@@ -12,6 +13,10 @@ def main() -> None:
         return
     from voucherctl.cli.app import app
 
+    if "_VOUCHERCTL_COMPLETE" in os.environ:  # the shell asks for completions
+        from typer._completion_classes import completion_init  # private; typer is pinned
+
+        completion_init()
     app(prog_name="voucherctl")
 
 

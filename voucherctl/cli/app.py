@@ -9,6 +9,7 @@ from voucherctl.cli import (
     audit,
     auth,
     claim,
+    completion,
     doctor,
     groups,
     handout,
@@ -27,10 +28,12 @@ VOUCHERCTL_SPID_CLIENT_SECRET; Spaaza: VOUCHERCTL_SPAAZA_URL, VOUCHERCTL_SPAAZA_
 VOUCHERCTL_SPAAZA_USER_ID, VOUCHERCTL_SPAAZA_SESSION_KEY, VOUCHERCTL_SPAAZA_CHAIN_ID,
 VOUCHERCTL_SPAAZA_APP_HOSTNAME, VOUCHERCTL_SPAAZA_API_VERSION."""
 
+EPILOG = f"{EXIT_CODE_HELP}\n\n{ENVIRONMENT_HELP}"
+
 app = typer.Typer(
     name="voucherctl",
     help="Administer SPiD and Spaaza vouchers from the command line.",
-    epilog=f"{EXIT_CODE_HELP}\n\n{ENVIRONMENT_HELP}",
+    epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -80,21 +83,27 @@ def _with_common_options(func: Any) -> Any:
     return func
 
 
+def register(group: typer.Typer, name: str, func: Any) -> None:
+    """Add a command, with the common options and the exit codes in its --help."""
+    group.command(name, epilog=EPILOG)(command(func))
+
+
 app.callback()(_with_common_options(_main))
-app.command("show")(command(show.show))
-app.command("handout")(command(handout.handout))
-app.command("groups")(command(groups.groups))
-app.command("group")(command(groups.group))
-app.command("claim")(command(claim.claim))
-app.command("unclaim")(command(claim.unclaim))
-app.command("lock")(command(lock.lock))
-app.command("unlock")(command(lock.unlock))
-app.command("vouchers")(command(vouchers.vouchers))
-app.command("doctor")(command(doctor.doctor))
-app.command("audit")(command(audit.audit))
-auth_app.command("login")(command(auth.login))
-auth_app.command("status")(command(auth.status))
-auth_app.command("logout")(command(auth.logout))
-sandbox_app.command("serve")(command(sandbox.serve))
-sandbox_app.command("reset")(command(sandbox.reset))
-sandbox_app.command("info")(command(sandbox.info))
+register(app, "show", show.show)
+register(app, "handout", handout.handout)
+register(app, "groups", groups.groups)
+register(app, "group", groups.group)
+register(app, "claim", claim.claim)
+register(app, "unclaim", claim.unclaim)
+register(app, "lock", lock.lock)
+register(app, "unlock", lock.unlock)
+register(app, "vouchers", vouchers.vouchers)
+register(app, "doctor", doctor.doctor)
+register(app, "audit", audit.audit)
+register(app, "completion", completion.completion)
+register(auth_app, "login", auth.login)
+register(auth_app, "status", auth.status)
+register(auth_app, "logout", auth.logout)
+register(sandbox_app, "serve", sandbox.serve)
+register(sandbox_app, "reset", sandbox.reset)
+register(sandbox_app, "info", sandbox.info)

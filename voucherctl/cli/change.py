@@ -79,11 +79,11 @@ def confirm(env: Environment, host: str, command: str) -> None:
     profile = env.profile
     if not profile.protected:
         return
-    env.stderr.write(
-        f"Profile {profile.name!r} is protected: {command} changes vouchers on {host}.\n"
-    )
+    banner = f"Profile {profile.name!r} is protected: {command} changes vouchers on {host}."
     if env.options.yes:
+        env.info(banner)
         return
+    env.stderr.write(banner + "\n")
     if not env.stdin_isatty:
         raise UsageError(
             f"profile {profile.name!r} is protected: add --yes to confirm changes when not on "

@@ -29,6 +29,12 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
+def _complete_profile(incomplete: str) -> list[str]:
+    from voucherctl.cli.completion import profile_names
+
+    return profile_names(incomplete)
+
+
 def _positive_seconds(value: float | None) -> float | None:
     if value is not None and (not math.isfinite(value) or value <= 0):
         raise typer.BadParameter("must be a positive number of seconds")
@@ -44,6 +50,7 @@ COMMON_PARAMETERS: dict[str, tuple[Any, Any]] = {
                 "-p",
                 metavar="NAME",
                 show_default="default",
+                autocompletion=_complete_profile,
                 help="Profile of config.toml to use [env: VOUCHERCTL_PROFILE].",
             ),
         ],

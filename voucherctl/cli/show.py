@@ -35,7 +35,9 @@ VOUCHER_VIEW = [
 
 def show(
     env: Environment,
-    code: Annotated[str, typer.Argument(help="The voucher code, e.g. 64-HB2I-OPBL.")],
+    code: Annotated[
+        str, typer.Argument(metavar="CODE", help="The voucher code, e.g. 64-HB2I-OPBL.")
+    ],
 ) -> None:
     """Show a SPiD voucher by its code."""
     code = validate.text(code, "CODE")

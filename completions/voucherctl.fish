@@ -1,0 +1,1 @@
+complete --command voucherctl --no-files --arguments "(env _VOUCHERCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) voucherctl)" --condition "env _VOUCHERCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) voucherctl"

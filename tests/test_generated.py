@@ -1,0 +1,49 @@
+"""Generated files are fresh, and shell completion really completes."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.sandbox_process import VOUCHERCTL, base_environment
+from voucherctl.cli.reference import generated
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("path", sorted(generated(ROOT)), ids=lambda p: str(p.relative_to(ROOT)))
+def test_generated_file_is_fresh(path: Path) -> None:
+    expected = generated(ROOT)[path]
+
+    assert path.read_text(encoding="utf-8") == expected, (
+        f"{path.relative_to(ROOT)} is stale: run 'python -m voucherctl.cli.reference'"
+    )
+
+
+def test_the_reference_has_every_command() -> None:
+    text = (ROOT / "docs" / "cli.md").read_text()
+
+    for command in ("show", "handout", "claim", "lock", "auth login", "sandbox serve", "doctor"):
+        assert f"## voucherctl {command}\n" in text
+    assert "Exit codes: 0 success" in text
+
+
+def complete(words: str, tmp_path: Path) -> list[str]:
+    env = base_environment(tmp_path)
+    cword = len(words.split()) - (0 if words.endswith(" ") else 1)
+    env.update(_VOUCHERCTL_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(cword))
+    done = subprocess.run([VOUCHERCTL], env=env, capture_output=True, text=True, timeout=30)
+    return done.stdout.split()
+
+
+def test_bash_completes_commands_and_output_formats(tmp_path: Path) -> None:
+    assert complete("voucherctl han", tmp_path) == ["handout"]
+    assert complete("voucherctl show -o ", tmp_path) == ["table", "json", "jsonl", "csv"]
+
+
+def test_bash_completes_profiles_from_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[profiles.prod]\n[profiles.staging]\n[profiles.pre]\n")
+
+    assert complete("voucherctl show --profile pr", tmp_path) == ["pre", "prod"]
