@@ -25,15 +25,22 @@ if TYPE_CHECKING:
 
 def spid_base_url(env: Environment) -> str:
     """The SPiD base URL: ``VOUCHERCTL_SPID_URL``, else the profile's; exit 2 when neither."""
+    return _base_url(env, "SPiD", "spid", env.profile.spid.base_url, config.SPID_HOSTS)
+
+
+def _base_url(
+    env: Environment, api: str, name: str, profile_url: str | None, hosts: dict[str, str]
+) -> str:
     if env.options.sandbox:
         return sandbox_url(env)
-    url = env.var("VOUCHERCTL_SPID_URL") or env.profile.spid.base_url
+    variable = f"VOUCHERCTL_{name.upper()}_URL"
+    url = env.var(variable) or profile_url
     if not url:
         raise UsageError(
-            "no SPiD host is configured: run 'voucherctl auth login spid', or set "
-            f"VOUCHERCTL_SPID_URL (e.g. {config.SPID_HOSTS['production']}), or try --sandbox"
+            f"no {api} host is configured: run 'voucherctl auth login {name}', or set "
+            f"{variable} (e.g. {hosts['production']}), or try --sandbox"
         )
-    return config.validate_base_url(url, what="SPiD base URL")
+    return config.validate_base_url(url, what=f"{api} base URL")
 
 
 def spid(env: Environment, pacer: "Pacer | None" = None) -> SpidClient:
@@ -55,15 +62,7 @@ def spid(env: Environment, pacer: "Pacer | None" = None) -> SpidClient:
 
 def spaaza_base_url(env: Environment) -> str:
     """The Spaaza base URL: ``VOUCHERCTL_SPAAZA_URL``, else the profile's; exit 2 when neither."""
-    if env.options.sandbox:
-        return sandbox_url(env)
-    url = env.var("VOUCHERCTL_SPAAZA_URL") or env.profile.spaaza.base_url
-    if not url:
-        raise UsageError(
-            "no Spaaza host is configured: run 'voucherctl auth login spaaza', or set "
-            f"VOUCHERCTL_SPAAZA_URL (e.g. {config.SPAAZA_HOSTS['production']}), or try --sandbox"
-        )
-    return config.validate_base_url(url, what="Spaaza base URL")
+    return _base_url(env, "Spaaza", "spaaza", env.profile.spaaza.base_url, config.SPAAZA_HOSTS)
 
 
 def spaaza_chain_id(env: Environment, given: str | None) -> str | None:

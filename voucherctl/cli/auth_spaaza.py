@@ -15,6 +15,7 @@ from voucherctl.credentials import SPAAZA_ENV_HINT, spaaza_keys
 from voucherctl.env import Environment
 from voucherctl.errors import ExitCode, UsageError, VoucherctlError
 from voucherctl.keychain import Keychain
+from voucherctl.spaaza import SpaazaClient
 
 
 @dataclass
@@ -41,8 +42,6 @@ def password_login(
     env: Environment, profile: config.Profile, settings: Settings, username: str | None
 ) -> None:
     """Log in with username and password, then the emailed passcode under two-factor login."""
-    from voucherctl.spaaza import SpaazaClient
-
     settings.apply(env, profile)
     if not username and env.stdin_isatty:
         username = prompt.ask(env, "Spaaza username (email)")
@@ -129,11 +128,7 @@ def _client(env: Environment, profile: config.Profile, cls: Any) -> Any:
 
 
 def status(env: Environment) -> dict[str, Any]:
-    """Where Spaaza credentials come from, and whether the API accepts the session.
-
-    Spaaza has no call that only checks a session, so the check is a read of the session
-    user's vouchers: any answer but a session error means the session was accepted.
-    """
+    """Where Spaaza credentials come from, and whether the API accepts them."""
     from voucherctl import connect
 
     report: dict[str, Any] = {"api": "spaaza", "host": None, "source": None, "configured": False}
@@ -144,7 +139,25 @@ def status(env: Environment) -> dict[str, Any]:
     credentials = client.credentials
     assert credentials is not None
     report.update(host=client.base_url, source=credentials.source, configured=True)
-    probe = {"user_id": credentials.user_id} if credentials.user_id else {}
+    try:
+        check_session(env, client)
+    except VoucherctlError as exc:
+        return {**report, "ok": False, "detail": exc.message}
+    kind = "privileged token" if credentials.token else f"session of user {credentials.user_id}"
+    until = f", valid until {credentials.expires} UTC" if credentials.expires else ""
+    return {**report, "ok": True, "detail": f"{kind} accepted{until}"}
+
+
+def check_session(env: Environment, client: SpaazaClient) -> None:
+    """Raise when Spaaza refuses the client's session or token, or cannot be reached.
+
+    Spaaza has no call that only checks a session, so this reads the session user's vouchers:
+    any answer but a session error means the session was accepted.
+    """
+    from voucherctl import connect
+
+    credentials = client.credentials
+    probe = {"user_id": credentials.user_id} if credentials and credentials.user_id else {}
     chain_id = connect.spaaza_chain_id(env, None)
     if chain_id:
         probe["chain_id"] = chain_id
@@ -152,10 +165,7 @@ def status(env: Environment) -> dict[str, Any]:
         client.user_vouchers(probe)
     except VoucherctlError as exc:
         if exc.exit_code in (ExitCode.AUTH, ExitCode.OUTCOME_UNKNOWN, ExitCode.ERROR):
-            return {**report, "ok": False, "detail": exc.message}
-    kind = "privileged token" if credentials.token else f"session of user {credentials.user_id}"
-    until = f", valid until {credentials.expires} UTC" if credentials.expires else ""
-    return {**report, "ok": True, "detail": f"{kind} accepted{until}"}
+            raise
 
 
 def forget(env: Environment, profile: config.Profile) -> bool:

@@ -117,17 +117,9 @@ def _spaaza(env: Environment) -> list[Check]:
 
 def _spaaza_read(env: Environment) -> Callable[[Any], str]:
     def read(client: Any) -> str:
-        from voucherctl import connect
+        from voucherctl.cli.auth_spaaza import check_session
 
-        probe = {"user_id": client.credentials.user_id} if client.credentials.user_id else {}
-        chain_id = connect.spaaza_chain_id(env, None)
-        if chain_id:
-            probe["chain_id"] = chain_id
-        try:
-            client.user_vouchers(probe)
-        except VoucherctlError as exc:
-            if exc.exit_code in (ExitCode.AUTH, ExitCode.OUTCOME_UNKNOWN, ExitCode.ERROR):
-                raise
+        check_session(env, client)
         return "session accepted"
 
     return read
