@@ -174,3 +174,84 @@ def _default_port_taken() -> bool:
 
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", 8765)) == 0
+
+
+def keyring_environment(sandbox: SandboxProcess, home: Path) -> dict[str, str]:
+    """No credentials in variables: only what auth login stores in a real file keyring."""
+    env = base_environment(home)
+    env.update(
+        PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
+        XDG_DATA_HOME=str(home / "xdg-data"),
+        XDG_CONFIG_HOME=str(home / "xdg-config"),
+    )
+    return env
+
+
+def test_login_to_both_apis_then_work_from_the_keyring(sandbox, tmp_path: Path) -> None:
+    env = keyring_environment(sandbox, tmp_path)
+    spid = run_cli(
+        "auth",
+        "login",
+        "spid",
+        "--host",
+        sandbox.url,
+        "--client-id",
+        SANDBOX.spid_client_id,
+        env=env,
+        input=SANDBOX.spid_client_secret + "\n",
+    )
+    spaaza = run_cli(
+        "auth",
+        "login",
+        "spaaza",
+        "--host",
+        sandbox.url,
+        "--chain-id",
+        str(SANDBOX.spaaza_chain_id),
+        "--username",
+        SANDBOX.spaaza_admin_username,
+        env=env,
+        input=f"{SANDBOX.spaaza_admin_password}\n{SANDBOX.spaaza_admin_passcode}\n",
+    )
+    assert spid.exit_code == 0, spid.stderr
+    assert spaaza.exit_code == 0, spaaza.stderr
+    assert "Two-factor login" in spaaza.stderr
+
+    status = run_cli("auth", "status", "-o", "json", env=env)
+    shown = run_cli("show", "64-HB2I-OPBL", "-o", "json", env=env)
+    listed = run_cli("vouchers", "--user-id", str(SANDBOX.spaaza_user_id), "-o", "json", env=env)
+
+    assert status.exit_code == 0, status.stdout
+    assert [r["source"] for r in json.loads(status.stdout)] == ["keyring (profile 'default')"] * 2
+    assert shown.exit_code == 0, shown.stderr
+    assert listed.exit_code == 0, listed.stderr
+    config = (tmp_path / "config" / "config.toml").read_text()
+    for secret in (SANDBOX.spid_client_secret, SANDBOX.spaaza_admin_password):
+        assert secret not in config
+
+    assert run_cli("auth", "logout", env=env).exit_code == 0
+    assert run_cli("show", "64-HB2I-OPBL", env=env).exit_code == 4
+
+
+def test_sandbox_info_reset_audit_and_completion(sandbox, tmp_path: Path) -> None:
+    env = base_environment(tmp_path)
+    info = json.loads(run_cli("sandbox", "info", "-o", "json", env=env).stdout)
+    assert info["spid_client_secret"] == SANDBOX.spid_client_secret
+
+    state = tmp_path / "other.sqlite3"
+    assert run_cli("sandbox", "reset", "--state", str(state), env=env).exit_code == 0
+    assert state.exists()
+
+    sandbox.run(
+        "handout",
+        "--user",
+        "100777",
+        "--group",
+        SANDBOX.spid_handout_group_id,
+        VOUCHERCTL_DATA_DIR=str(tmp_path / "data"),
+    )
+    audit = json.loads(run_cli("audit", "-o", "json", env=env).stdout)
+    assert audit[-1]["identifiers"]["userId"] == "100777"
+
+    script = run_cli("completion", "bash", env=env).stdout
+    assert "_VOUCHERCTL_COMPLETE=complete_bash" in script
