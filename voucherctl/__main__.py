@@ -11,13 +11,15 @@ def main() -> None:
 
         sys.stdout.write(f"voucherctl {__version__}\n")
         return
-    from voucherctl.cli.app import app
+    from voucherctl.cli.app import build_app, command_in
 
     if "_VOUCHERCTL_COMPLETE" in os.environ:  # the shell asks for completions
         from typer._completion_classes import completion_init  # private; typer is pinned
 
         completion_init()
-    app(prog_name="voucherctl")
+        build_app()(prog_name="voucherctl")
+        return
+    build_app(only=command_in(sys.argv[1:]))(prog_name="voucherctl")
 
 
 if __name__ == "__main__":

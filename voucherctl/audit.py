@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from voucherctl import config
 from voucherctl.redact import scrub
@@ -30,6 +30,7 @@ class AuditLog:
         self.path = path
         self._context = {"profile": profile, "host": host, "command": command}
         self._lock = threading.Lock()
+        self._file: TextIO | None = None
         try:
             self._user = getpass.getuser()
         except (KeyError, OSError):  # no name for this uid, e.g. in a bare container
@@ -49,11 +50,13 @@ class AuditLog:
         }
         line = json.dumps(entry, ensure_ascii=False) + "\n"
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # One write per record on a file opened for appending: concurrent voucherctl
-            # processes interleave whole lines, never parts of them.
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(line)
+            if self._file is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = self.path.open("a", encoding="utf-8")
+            # One write per record to a file opened for appending, flushed at once: concurrent
+            # voucherctl processes interleave whole lines, never parts of them.
+            self._file.write(line)
+            self._file.flush()
 
 
 def read(

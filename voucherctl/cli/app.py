@@ -1,23 +1,18 @@
-"""The ``voucherctl`` Typer application: commands registered, top-level options handled."""
+"""The ``voucherctl`` Typer application: the command table, and the app built from it.
 
+Each command lives in its own module. A run imports only the module of the command it runs
+(``build_app(only=...)``, used by ``__main__``), so a command pays for its own imports and not
+for its fifteen siblings'. ``--help``, completion and the tests use the whole app.
+"""
+
+import importlib
+import inspect
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 
 from voucherctl import __version__
-from voucherctl.cli import (
-    audit,
-    auth,
-    claim,
-    completion,
-    doctor,
-    groups,
-    handout,
-    lock,
-    sandbox,
-    show,
-    vouchers,
-)
 from voucherctl.cli.common import COMMON_PARAMETERS, command
 from voucherctl.errors import EXIT_CODE_HELP
 
@@ -30,24 +25,33 @@ VOUCHERCTL_SPAAZA_APP_HOSTNAME, VOUCHERCTL_SPAAZA_API_VERSION."""
 
 EPILOG = f"{EXIT_CODE_HELP}\n\n{ENVIRONMENT_HELP}"
 
-app = typer.Typer(
-    name="voucherctl",
-    help="Administer SPiD and Spaaza vouchers from the command line.",
-    epilog=EPILOG,
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-)
-auth_app = typer.Typer(
-    help="Store, check and remove credentials (OS keyring).", no_args_is_help=True
-)
-app.add_typer(auth_app, name="auth")
-sandbox_app = typer.Typer(
-    help="The built-in sandbox: a stateful emulator of SPiD and Spaaza.", no_args_is_help=True
-)
-app.add_typer(sandbox_app, name="sandbox")
+# Command name -> "module:function" under voucherctl.cli, in the order --help lists them.
+COMMANDS = {
+    "show": "show:show",
+    "handout": "handout:handout",
+    "groups": "groups:groups",
+    "group": "groups:group",
+    "claim": "claim:claim",
+    "unclaim": "claim:unclaim",
+    "lock": "lock:lock",
+    "unlock": "lock:unlock",
+    "vouchers": "vouchers:vouchers",
+    "doctor": "doctor:doctor",
+    "audit": "audit:audit",
+    "completion": "completion:completion",
+}
+GROUPS = {
+    "auth": (
+        "Store, check and remove credentials (OS keyring).",
+        {"login": "auth:login", "status": "auth:status", "logout": "auth:logout"},
+    ),
+    "sandbox": (
+        "The built-in sandbox: a stateful emulator of SPiD and Spaaza.",
+        {"serve": "sandbox:serve", "reset": "sandbox:reset", "info": "sandbox:info"},
+    ),
+}
+# Common options that take a value, to find the command name behind them in argv.
+_VALUE_OPTIONS = frozenset({"-p", "--profile", "-o", "--output", "--timeout", "--max-wait"})
 
 
 def _version(value: bool) -> None:
@@ -70,8 +74,6 @@ def _main(
 
 
 def _with_common_options(func: Any) -> Any:
-    import inspect
-
     signature = inspect.signature(func)
     params = [p for p in signature.parameters.values() if p.kind != p.VAR_KEYWORD]
     params += [
@@ -83,27 +85,54 @@ def _with_common_options(func: Any) -> Any:
     return func
 
 
-def register(group: typer.Typer, name: str, func: Any) -> None:
+def _register(group: typer.Typer, name: str, target: str) -> None:
     """Add a command, with the common options and the exit codes in its --help."""
+    module, function = target.split(":")
+    func = getattr(importlib.import_module(f"voucherctl.cli.{module}"), function)
     group.command(name, epilog=EPILOG)(command(func))
 
 
-app.callback()(_with_common_options(_main))
-register(app, "show", show.show)
-register(app, "handout", handout.handout)
-register(app, "groups", groups.groups)
-register(app, "group", groups.group)
-register(app, "claim", claim.claim)
-register(app, "unclaim", claim.unclaim)
-register(app, "lock", lock.lock)
-register(app, "unlock", lock.unlock)
-register(app, "vouchers", vouchers.vouchers)
-register(app, "doctor", doctor.doctor)
-register(app, "audit", audit.audit)
-register(app, "completion", completion.completion)
-register(auth_app, "login", auth.login)
-register(auth_app, "status", auth.status)
-register(auth_app, "logout", auth.logout)
-register(sandbox_app, "serve", sandbox.serve)
-register(sandbox_app, "reset", sandbox.reset)
-register(sandbox_app, "info", sandbox.info)
+def build_app(only: str | None = None) -> typer.Typer:
+    """The application; with ``only``, just that command or command group."""
+    app = typer.Typer(
+        name="voucherctl",
+        help="Administer SPiD and Spaaza vouchers from the command line.",
+        epilog=EPILOG,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    )
+    app.callback()(_with_common_options(_main))
+    for name, target in COMMANDS.items():
+        if only in (None, name):
+            _register(app, name, target)
+    for name, (help_text, commands) in GROUPS.items():
+        if only in (None, name):
+            group = typer.Typer(help=help_text, no_args_is_help=True)
+            for sub, target in commands.items():
+                _register(group, sub, target)
+            app.add_typer(group, name=name)
+    return app
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The command or group named in ``argv``, if it is one voucherctl has."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in _VALUE_OPTIONS:
+            skip = True
+        elif not word.startswith("-"):
+            return word if word in COMMANDS or word in GROUPS else None
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    # ``app``, the whole application, is built on first use (tests, docs, completion).
+    if name == "app":
+        globals()["app"] = build_app()
+        return globals()["app"]
+    raise AttributeError(name)

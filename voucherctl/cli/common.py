@@ -192,12 +192,15 @@ def command(func: Callable[..., None]) -> Callable[..., None]:
     A function with a ``bulk`` parameter also takes ``--from`` and the other bulk options, and
     gets them as one :class:`BulkOptions`.
     """
-    from voucherctl.cli.bulk import BULK_PARAMETERS, bulk_options
-
     signature = inspect.signature(func, eval_str=True)
     takes_bulk = "bulk" in signature.parameters
+    bulk_parameters: dict[str, tuple[Any, Any]] = {}
+    if takes_bulk:
+        from voucherctl.cli.bulk import BULK_PARAMETERS, bulk_options
+
+        bulk_parameters = BULK_PARAMETERS
     own = [p for name, p in signature.parameters.items() if name not in ("env", "bulk")]
-    extra = {**(BULK_PARAMETERS if takes_bulk else {}), **COMMON_PARAMETERS}
+    extra = {**bulk_parameters, **COMMON_PARAMETERS}
     added = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=hint, default=default)
         for name, (hint, default) in extra.items()
@@ -208,7 +211,7 @@ def command(func: Callable[..., None]) -> Callable[..., None]:
 
     def wrapper(ctx: typer.Context, **kwargs: Any) -> None:
         given = {name: kwargs.pop(name) for name in COMMON_PARAMETERS}
-        bulk = {name: kwargs.pop(name) for name in BULK_PARAMETERS} if takes_bulk else None
+        bulk = {name: kwargs.pop(name) for name in bulk_parameters} if takes_bulk else None
         before = ctx.find_root().obj or {}
         with error_boundary(verbose=bool(given.get("verbose") or before.get("verbose"))):
             environ = config.environ_snapshot()
