@@ -8,10 +8,12 @@ failure modes is decided here:
 - a change is resent only when it certainly never left this machine (the connection could not
   be opened) or the server refused it for rate limiting; otherwise its outcome is unknown (exit 7);
 - redirects are never followed, so credentials never go to another host;
-- ``timeout`` bounds the exchange, and the body is capped.
+- ``timeout`` bounds the whole exchange (a watchdog shuts the socket down at the deadline, so a
+  server dripping its headers or body byte by byte cannot outlast it), and the body is capped.
 """
 
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +23,7 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
+import urllib3.connection
 from requests.structures import CaseInsensitiveDict
 
 from voucherctl import __version__, redact
@@ -30,6 +33,7 @@ from voucherctl.errors import (
     ServerError,
     VoucherctlError,
 )
+from voucherctl.watchdog import WATCHDOG, WatchedAdapter
 
 USER_AGENT = f"voucherctl/{__version__}"
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -64,7 +68,10 @@ class Response:
         """The body parsed as JSON; ``ValueError`` when it is not."""
         import json
 
-        return json.loads(self.body)
+        try:
+            return json.loads(self.body)
+        except RecursionError:  # "[[[[..." nested deeper than the parser goes: not an answer
+            raise ValueError("JSON nested too deep") from None
 
     def describe(self) -> str:
         """A short description of an answer that could not be read, for error messages."""
@@ -115,7 +122,8 @@ class HttpClient:
         log: Callable[[str], None] | None = None,
         pacer: Pacer | None = None,
     ) -> None:
-        self.timeout = timeout
+        # --timeout takes any positive number; sockets and timers wait at most TIMEOUT_MAX.
+        self.timeout = min(timeout, threading.TIMEOUT_MAX)
         self.max_wait = max_wait
         self.pacer = pacer
         self.last_server_date: str | None = None  # the Date header of the latest answer
@@ -131,6 +139,8 @@ class HttpClient:
             session = requests.Session()
             session.headers["User-Agent"] = USER_AGENT
             session.trust_env = False  # no proxy or netrc credentials picked up by surprise
+            session.mount("http://", WatchedAdapter())
+            session.mount("https://", WatchedAdapter())
             self._local.session = session
             with self._sessions_lock:
                 self._sessions.append(session)
@@ -169,6 +179,15 @@ class HttpClient:
                 self.pacer.wait_turn()
             try:
                 response = self._send(method, url, params, data, headers, auth)
+            except _AnswerTooLarge:
+                message = (
+                    f"{what}: the answer from {host} is larger than {_size(MAX_BODY_BYTES)}; "
+                    "refusing to read it"
+                )
+                if change:
+                    message += "; the change may or may not have been made"
+                    raise OutcomeUnknownError(message) from None
+                raise ServerError(message) from None
             except requests.RequestException as exc:
                 reason = _reason(exc)
                 never_sent = _never_sent(exc)
@@ -183,7 +202,7 @@ class HttpClient:
                 raise OutcomeUnknownError(f"{what}: cannot reach {host}: {reason}") from None
 
             if 300 <= response.status < 400:
-                location = response.headers.get("Location", "?")
+                location = _without_query(response.headers.get("Location", "?"))
                 raise VoucherctlError(
                     f"{what}: {host} answered HTTP {response.status}, a redirect to {location}; "
                     "voucherctl never follows redirects, check the base URL"
@@ -191,10 +210,10 @@ class HttpClient:
             wait = rate_limit(response) if rate_limit else None
             if wait is not None:
                 rate_limited += 1
-                if wait > self.max_wait or rate_limited > RATE_LIMIT_RETRIES:
+                # "not <=": a reset a server gave as NaN or infinity means giving up too.
+                if not wait <= self.max_wait or rate_limited > RATE_LIMIT_RETRIES:
                     raise RateLimitedError(
-                        f"{what}: rate limited by {host} (HTTP {response.status}); the quota "
-                        f"resets in {wait:.0f} s, at {_clock(wait)}"
+                        f"{what}: rate limited by {host} (HTTP {response.status}); {_resets(wait)}"
                     )
                 self._note(f"rate limited by {host}; waiting {wait:.0f} s before resending")
                 if self.pacer:
@@ -222,19 +241,36 @@ class HttpClient:
         if self._log:
             self._log_request(request)
         started = time.monotonic()
-        deadline = started + self.timeout
-        raw = self._session.send(
-            request, timeout=(self.timeout, self.timeout), allow_redirects=False, stream=True
-        )
-        try:
-            body = _read_body(raw, deadline)
-        finally:
-            raw.close()
+        raw, body = self._exchange(request, deadline=started + self.timeout)
         response = Response(raw.status_code, body, url, raw.headers)
         self.last_server_date = raw.headers.get("Date")
         if self._log:
             self._log_response(response, time.monotonic() - started)
         return response
+
+    def _exchange(
+        self, request: requests.PreparedRequest, *, deadline: float
+    ) -> tuple[requests.Response, bytes]:
+        """Send ``request`` and read its whole answer, all of it before ``deadline``."""
+        with WATCHDOG.watch(deadline - time.monotonic()) as watchdog:
+            try:
+                raw = self._session.send(
+                    request,
+                    timeout=(self.timeout, self.timeout),
+                    allow_redirects=False,
+                    stream=True,
+                )
+                try:
+                    body = _read_body(raw, deadline)
+                finally:
+                    raw.close()
+            except requests.RequestException as exc:
+                if watchdog.expired:
+                    raise _timed_out(exc) from None
+                raise
+            if watchdog.expired:  # a body that ends with the connection looked complete
+                raise requests.exceptions.ReadTimeout("the exchange outlasted the timeout")
+        return raw, body
 
     def _backoff(self, attempt: int, why: str) -> None:
         delay = min(0.5 * 2 ** (attempt - 1), 4.0) * random.uniform(0.8, 1.2)
@@ -260,7 +296,10 @@ class HttpClient:
         lines = [f"< HTTP {response.status} ({seconds * 1000:.0f} ms)"]
         lines += [f"< {k}: {v}" for k, v in redact.headers(response.headers).items()]
         text = response.body.decode("utf-8", "replace")
-        shown = redact.body(text, response.content_type)
+        try:
+            shown = redact.body(text, response.content_type)
+        except RecursionError:  # it parses JSON to mask secrets; nested this deep it cannot
+            shown = "(JSON nested too deep to show)"
         if len(shown) > LOG_BODY_CHARS:
             shown = shown[:LOG_BODY_CHARS] + f"... ({len(response.body)} bytes in all)"
         lines += ["<", f"< {shown}"]
@@ -273,10 +312,8 @@ def _read_body(raw: requests.Response, deadline: float) -> bytes:
     size = 0
     stream = raw.raw
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if time.monotonic() >= deadline:
             raise requests.exceptions.ReadTimeout("the answer took longer than the timeout")
-        _limit_socket_wait(stream, remaining)
         try:
             chunk = stream.read1(65536, decode_content=True)
         except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
@@ -287,21 +324,24 @@ def _read_body(raw: requests.Response, deadline: float) -> bytes:
             return b"".join(chunks)
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise ServerError(
-                f"the answer from {urlsplit(raw.url).netloc} is larger than "
-                f"{MAX_BODY_BYTES // (1024 * 1024)} MiB; refusing to read it"
-            )
+            raise _AnswerTooLarge
         chunks.append(chunk)
 
 
-def _limit_socket_wait(stream: Any, seconds: float) -> None:
-    # A dripping server must not outlast the deadline one byte at a time: each blocking read
-    # may wait only for what is left of the exchange's time.
-    sock = getattr(
-        getattr(stream, "_connection", None) or getattr(stream, "connection", None), "sock", None
-    )
-    if sock is not None:
-        sock.settimeout(max(seconds, 0.001))
+class _AnswerTooLarge(Exception):
+    """The body went past ``MAX_BODY_BYTES``; :meth:`HttpClient.request` says what that means."""
+
+
+def _size(count: int) -> str:
+    mib = 1024 * 1024
+    return f"{count // mib} MiB" if count % mib == 0 else f"{count} bytes"
+
+
+def _timed_out(exc: requests.RequestException) -> requests.RequestException:
+    """The failure the watchdog caused, told as the timeout it is."""
+    if _never_sent(exc):  # cut off while connecting or in the TLS handshake
+        return requests.exceptions.ConnectTimeout("connecting outlasted the timeout")
+    return requests.exceptions.ReadTimeout("the exchange outlasted the timeout")
 
 
 def _never_sent(exc: requests.RequestException) -> bool:
@@ -319,7 +359,10 @@ def _reason(exc: requests.RequestException) -> str:
     text = str(exc)
     if isinstance(exc, requests.exceptions.SSLError):
         if "CERTIFICATE_VERIFY_FAILED" in text:
-            return "its TLS certificate could not be verified"
+            # OpenSSL's own words say which: self-signed, expired, another host's name, ...
+            detail = re.search(r"certificate verify failed: ([^()]+?)\s*\(_ssl", text)
+            because = f" ({detail.group(1)})" if detail else ""
+            return f"its TLS certificate could not be verified{because}"
         return "the TLS handshake failed"
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "connecting timed out"
@@ -332,6 +375,21 @@ def _reason(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.exceptions.ConnectionError):
         return "the connection failed or was dropped"
     return redact.scrub(type(exc).__name__)
+
+
+def _without_query(url: str) -> str:
+    """A URL to show, its query left out: a server can put anything there, credentials
+    percent-encoded past the scrubbing included. (Split by hand: urlsplit rejects some URLs.)"""
+    shown, query_mark, _ = url.partition("#")[0].partition("?")
+    return f"{shown}?..." if query_mark else shown
+
+
+def _resets(seconds: float) -> str:
+    """When a rate limit's quota resets, in words; a reset no clock can show, said so."""
+    try:
+        return f"the quota resets in {seconds:.0f} s, at {_clock(seconds)}"
+    except (OverflowError, ValueError, OSError):  # NaN, infinity, or past the year 9999
+        return f"it gave no usable reset time ({seconds})"
 
 
 def _clock(seconds_from_now: float) -> str:

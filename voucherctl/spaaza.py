@@ -134,7 +134,8 @@ class SpaazaClient:
         assert isinstance(body, dict)
         if response.status >= 400 or body.get("error") or body["result"].get("code") != 1:
             raise _error(response, body, what, change)
-        for warning in body.get("warnings") or []:
+        warnings = body.get("warnings") or []
+        for warning in warnings if isinstance(warnings, list) else [warnings]:
             if self._on_warning:
                 self._on_warning(f"{what}: Spaaza warns: {_warning_text(warning)}")
         return body.get("results")

@@ -5,9 +5,11 @@ explains a failure; OAuth answers are flat. This module turns both into Python v
 :class:`VoucherctlError` with the exit code SPEC assigns, and never prints.
 """
 
+import base64
+import re
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import quote
 
 from voucherctl import redact
@@ -15,6 +17,7 @@ from voucherctl.credentials import CachedToken, SpidCredentials
 from voucherctl.errors import (
     AuthError,
     ExitCode,
+    OutcomeUnknownError,
     RejectedError,
     VoucherctlError,
     error_class_for,
@@ -59,9 +62,17 @@ class SpidClient:
         data, response = self._call_with_response(
             "POST", "/api/2/voucher_handout", what=what, change=True, data=form
         )
-        if not isinstance(data, dict) or data.get("success") is not True:
-            raise RejectedError(f"{what}: {_failure_text(response) or 'no voucher given'}")
-        return {"success": True, "userId": user_id, "voucherGroupId": group_id}
+        success = data.get("success") if isinstance(data, dict) else None
+        if success is True:
+            return {"success": True, "userId": user_id, "voucherGroupId": group_id}
+        text = _failure_text(response)
+        if success is False or text:
+            raise RejectedError(f"{what}: {text or 'no voucher given'}")
+        # Neither yes nor no, nor why: whether the user got a voucher is unknown.
+        raise OutcomeUnknownError(
+            f"{what}: SPiD's answer does not say whether it worked ({response.describe()}); "
+            "the change may or may not have been made"
+        )
 
     def groups(self) -> list[dict[str, Any]]:
         """All voucher groups of the client (``GET /api/2/vouchers/groups``)."""
@@ -88,6 +99,9 @@ class SpidClient:
         creds = self.credentials
         if not (creds.client_id and creds.client_secret):
             raise AuthError("the SPiD token was rejected and no client credentials can renew it")
+        # Sent as HTTP Basic: a server that quotes the header back must not reveal the secret.
+        basic = f"{creds.client_id}:{creds.client_secret}".encode("latin-1", "replace")
+        redact.register(base64.b64encode(basic).decode())
         response = self.http.request(
             "POST",
             f"{self.base_url}/oauth/token",
@@ -99,7 +113,7 @@ class SpidClient:
         )
         body = _json_or_none(response)
         token = body.get("access_token") if isinstance(body, dict) else None
-        if response.status == 200 and isinstance(token, str) and token:
+        if response.status == 200 and _usable_token(token):
             redact.register(token)
             lifetime = body.get("expires_in", DEFAULT_TOKEN_LIFETIME) if body else 0
             try:
@@ -220,7 +234,10 @@ def _error(response: "Response", what: str, change: bool) -> VoucherctlError:
                 "the change may or may not have been made"
             )
         code = exit_code_for_status(status, change=change) if status >= 400 else ExitCode.ERROR
-        return error_class_for(code)(f"{what}: unreadable answer ({response.describe()})")
+        message = f"{what}: unreadable answer ({response.describe()})"
+        if code == ExitCode.OUTCOME_UNKNOWN:  # a 5xx page answering a change
+            message += "; the change may or may not have been made"
+        return error_class_for(code)(message)
     code = exit_code_for_status(status, change=change)
     if status == 404 and any(t in text.lower() for t in CLIENT_404_TEXTS):
         code = ExitCode.AUTH
@@ -241,6 +258,11 @@ def _failure_text(response: "Response") -> str:
     if isinstance(error, str):  # flat OAuth error
         return f"{error}: {body.get('error_description', '')}".rstrip(": ")
     return ""
+
+
+def _usable_token(token: Any) -> TypeGuard[str]:
+    """A token that can go in a header as it is: visible ASCII, no spaces or line breaks."""
+    return isinstance(token, str) and re.fullmatch(r"[\x21-\x7e]+", token) is not None
 
 
 def _is_container(body: Any) -> bool:
