@@ -230,3 +230,12 @@ def _digest(values: dict) -> str:
     from voucherctl.bulk.rows import digest
 
     return digest(values)
+
+
+def test_first_lines_finds_every_repeat_while_growing() -> None:
+    from voucherctl.bulk.rows import FirstLines
+
+    table = FirstLines(capacity=4)
+    firsts = [table.first({"userId": str(n % 700)}, line) for line, n in enumerate(range(3000))]
+
+    assert firsts == [line % 700 for line in range(3000)]

@@ -90,7 +90,9 @@ def spaaza(
         api_version=env.var("VOUCHERCTL_SPAAZA_API_VERSION")
         or settings.api_version
         or config.DEFAULT_SPAAZA_API_VERSION,
-        app_hostname=env.var("VOUCHERCTL_SPAAZA_APP_HOSTNAME") or settings.app_hostname,
+        app_hostname=_app_hostname(
+            env.var("VOUCHERCTL_SPAAZA_APP_HOSTNAME") or settings.app_hostname
+        ),
         on_warning=env.warn,
     )
 
@@ -160,3 +162,15 @@ def _start_sandbox(env: Environment, state: str) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     env.debug(f"* no sandbox on {SANDBOX_HOST}:8765; starting one in this process over {path}")
     return start_background(path, host=SANDBOX_HOST).url
+
+
+def _app_hostname(value: str | None) -> str | None:
+    """The app hostname, which travels in an HTTP header: ASCII, one word."""
+    if value is not None and not (value.isascii() and value.isprintable() and " " not in value):
+        from voucherctl.output import escape_control
+
+        raise UsageError(
+            f"the Spaaza app hostname {escape_control(value)!r} is not a host name; fix "
+            "VOUCHERCTL_SPAAZA_APP_HOSTNAME or the profile's app_hostname"
+        )
+    return value

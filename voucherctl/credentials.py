@@ -106,6 +106,25 @@ class SpidCredentials:
     cache: TokenCache | None = None
 
 
+def check_client_id(client_id: str, name: str) -> str:
+    """A client id HTTP Basic authentication can carry (Latin-1 text, no colon)."""
+    from voucherctl.errors import UsageError
+    from voucherctl.output import escape_control
+
+    try:
+        client_id.encode("latin-1")
+    except UnicodeEncodeError:
+        usable = False
+    else:
+        usable = client_id.isprintable() and ":" not in client_id and bool(client_id.strip())
+    if not usable:
+        raise UsageError(
+            f"{name} {escape_control(client_id)!r} is not a SPiD client id (printable Latin-1 "
+            "text without ':')"
+        )
+    return client_id.strip()
+
+
 def spid_keys(profile: str) -> tuple[str, str]:
     """Keyring keys of a profile's SPiD client secret and cached token."""
     return f"{profile}/spid/client_secret", f"{profile}/spid/token"
@@ -122,6 +141,7 @@ def resolve_spid(environ: Mapping[str, str], profile: config.Profile) -> SpidCre
     secret = config.env_value(environ, "VOUCHERCTL_SPID_CLIENT_SECRET")
     if client_id and secret:
         redact.register(secret)
+        check_client_id(client_id, "VOUCHERCTL_SPID_CLIENT_ID")
         return SpidCredentials(
             source="VOUCHERCTL_SPID_CLIENT_ID/VOUCHERCTL_SPID_CLIENT_SECRET",
             client_id=client_id,

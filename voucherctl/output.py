@@ -16,9 +16,12 @@ if TYPE_CHECKING:
     from voucherctl.env import Environment
 
 # C0 controls, DEL and C1 controls: a server or an argument could smuggle terminal escapes.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029]")  # json.dumps leaves these unescaped
+# Lone surrogates too: bytes of an argument that are not UTF-8 arrive as those, and writing
+# one to a UTF-8 stream fails.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# json.dumps leaves these unescaped
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _CSV_FORMULA = re.compile(r"^[=+\-@\t\r]")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
@@ -107,10 +110,11 @@ def _write_csv(env: "Environment", items: Iterable[dict[str, Any]]) -> None:
 
 
 def csv_cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
+    """A CSV cell that a spreadsheet will not run as a formula, nor a terminal as escapes."""
     if value is None:
         return ""
     text = to_json(value) if isinstance(value, dict | list | bool) else str(value)
+    text = escape_control(text, keep_newlines=True)  # a newline is data the quoting keeps
     if _CSV_FORMULA.match(text) and not _NUMBER.match(text):
         return "'" + text
     return text

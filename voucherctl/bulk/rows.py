@@ -3,10 +3,13 @@
 import csv
 import hashlib
 import json
+import re
 import shutil
 import tempfile
+from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import IO
 
@@ -16,6 +19,11 @@ from voucherctl.output import escape_control
 
 MAX_CELL_CHARS = 10_000
 csv.field_size_limit(MAX_CELL_CHARS + 1)  # longer cells are errors, not memory hogs
+# The file is decoded with surrogateescape, so a byte that is not UTF-8 shows up as a lone
+# surrogate in the row it belongs to (and is reported at that row's line) rather than as a
+# decoding error wherever the reader's buffer happened to end.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+_UTF16_BOMS = ("\udcff\udcfe", "\udcfe\udcff")
 
 
 @dataclass(frozen=True)
@@ -24,9 +32,56 @@ class Row:
 
     line: int
     input: dict[str, str]
-    digest: str
     params: dict[str, str] = field(default_factory=dict)
     error: str | None = None  # set when the row is invalid
+
+    @cached_property
+    def digest(self) -> str:
+        """The row's content hash, computed only when a journal needs it."""
+        return digest(self.input)
+
+
+class FirstLines:
+    """Which line first asked for each request: repeats found in a million rows in ~24 MiB.
+
+    An open-addressing table of 64-bit request hashes and 32-bit line numbers in two arrays,
+    rather than a dict, whose boxed ints would take four times the memory.
+    """
+
+    def __init__(self, capacity: int = 1 << 16) -> None:
+        self._keys = array("Q", bytes(8 * capacity))
+        self._lines = array("I", bytes(4 * capacity))
+        self._count = 0
+
+    def first(self, params: Mapping[str, str], line: int) -> int:
+        """The first line with these request parameters (``line`` itself when new)."""
+        if self._count * 10 >= len(self._keys) * 7:
+            self._grow()
+        key = (hash(tuple(sorted(params.items()))) & 0xFFFF_FFFF_FFFF_FFFF) | 1  # 0: empty
+        return self._insert(key, line)
+
+    def _insert(self, key: int, line: int) -> int:
+        keys, mask = self._keys, len(self._keys) - 1
+        slot = key & mask
+        while keys[slot]:
+            if keys[slot] == key:
+                return self._lines[slot]
+            slot = (slot + 1) & mask
+        keys[slot], self._lines[slot] = key, line
+        self._count += 1
+        return line
+
+    def _grow(self) -> None:
+        old = zip(self._keys, self._lines, strict=True)
+        size = len(self._keys) * 2
+        self._keys, self._lines, self._count = (
+            array("Q", bytes(8 * size)),
+            array("I", bytes(4 * size)),
+            0,
+        )
+        for key, line in old:
+            if key:
+                self._insert(key, line)
 
 
 def digest(values: Mapping[str, str]) -> str:
@@ -43,15 +98,19 @@ class Source:
         self.name = name
         self._temporary: Path | None = None
         if name == "-":
-            with tempfile.NamedTemporaryFile(
-                "w", encoding="utf-8", suffix=".csv", delete=False
-            ) as copy:
-                shutil.copyfileobj(stdin, copy)
+            with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as copy:
+                _copy_bytes(stdin, copy)
             self._temporary = Path(copy.name)
             self.path = self._temporary
         else:
-            self.path = Path(name).expanduser()
-            if not self.path.is_file():
+            try:
+                self.path = Path(name).expanduser()
+                is_file = self.path.is_file()
+            except RuntimeError:  # ~someone, and no one has that name
+                raise UsageError(f"--from {escape_control(name)}: no such user") from None
+            except OSError as exc:  # e.g. a name too long for the file system
+                raise UsageError(f"--from {escape_control(name)}: {exc.strerror}") from None
+            if not is_file:
                 raise UsageError(f"--from {escape_control(name)}: no such file")
 
     def close(self) -> None:
@@ -70,18 +129,31 @@ class Source:
 
     def rows(self, operation: Operation, fills: Mapping[str, str]) -> Iterator[Row]:
         """Every data row, validated, with its line number (the header is line 1)."""
-        with self.path.open(encoding="utf-8-sig", newline="") as handle:
+        with self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             yield from _rows(handle, operation, fills, self.name)
+
+
+def _copy_bytes(stdin: IO[str], copy: IO[bytes]) -> None:
+    """stdin as the bytes it was given, so that its encoding is checked like a file's."""
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is not None:
+        shutil.copyfileobj(buffer, copy)
+        return
+    for chunk in iter(lambda: stdin.read(1 << 20), ""):
+        copy.write(chunk.encode("utf-8", "surrogateescape"))
 
 
 def _rows(
     handle: IO[str], operation: Operation, fills: Mapping[str, str], name: str
 ) -> Iterator[Row]:
-    reader = csv.reader(handle)
+    # strict: a quote left open would otherwise swallow every row after it into one cell
+    reader = csv.reader(handle, strict=True)
     try:
         header = next(reader, None)
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except csv.Error as exc:
         raise UsageError(f"{name}: line 1: {_reason(exc)}") from None
+    if header:
+        _check_encoding(header, 1, name)
     if not header or not any(cell.strip() for cell in header):
         raise UsageError(f"{name}: the file is empty; its first line must name the columns")
     columns = _check_header([cell.strip() for cell in header], operation, fills, name)
@@ -91,13 +163,30 @@ def _rows(
             cells = next(reader)
         except StopIteration:
             return
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except csv.Error as exc:
             # A row the reader cannot get past ends the input; say where and stop.
             raise UsageError(f"{name}: line {start}: {_reason(exc)}") from None
         line, start = start, reader.line_num + 1
+        _check_encoding(cells, line, name)
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, e.g. at the end of a file
         yield _row(line, cells, columns, operation, fills)
+
+
+def _check_encoding(cells: list[str], line: int, name: str) -> None:
+    """Stop at the first row that is not UTF-8: the whole file is in another encoding."""
+    text = "".join(cells)
+    # NUL in the header: UTF-16, with or without its BOM. (In a data row it is a control
+    # character, which validation refuses for that row alone.)
+    if line == 1 and ("\x00" in text or text.startswith(_UTF16_BOMS)):
+        kind = "UTF-16 (Excel's 'Unicode text'), not UTF-8"
+    elif _UNDECODED.search(text):
+        kind = "not UTF-8 text"
+    else:
+        return
+    raise UsageError(
+        f"{name}: line {line}: {kind}; save the file as UTF-8 CSV (Excel: 'CSV UTF-8')"
+    )
 
 
 def _row(
@@ -110,17 +199,16 @@ def _row(
     values = {column: cell.strip() for column, cell in zip(columns, cells, strict=False)}
     values = {column: value for column, value in values.items() if value}
     values.update(fills)
-    row_digest = digest(values)
     if len(cells) != len(columns):
         error = f"has {len(cells)} cells, the header names {len(columns)} columns"
-        return Row(line, values, row_digest, error=error)
+        return Row(line, values, error=error)
     if any(len(cell) > MAX_CELL_CHARS for cell in cells):
-        return Row(line, values, row_digest, error=f"a cell is over {MAX_CELL_CHARS} characters")
+        return Row(line, values, error=f"a cell is over {MAX_CELL_CHARS} characters")
     try:
         params = operation.params(values, {name: name for name in operation.columns})
     except VoucherctlError as exc:
-        return Row(line, values, row_digest, error=exc.message)
-    return Row(line, values, row_digest, params=params)
+        return Row(line, values, error=exc.message)
+    return Row(line, values, params=params)
 
 
 def _check_header(
@@ -129,7 +217,7 @@ def _check_header(
     known = set(operation.columns)
     unknown = [column for column in header if column not in known]
     if unknown:
-        listed = ", ".join(escape_control(column) for column in unknown)
+        listed = ", ".join(escape_control(column) or "(blank)" for column in unknown)
         raise UsageError(
             f"{name}: unknown column(s) {listed}; {operation.command} takes "
             f"{', '.join(operation.columns)}"
@@ -147,9 +235,9 @@ def _check_header(
 
 
 def _reason(exc: Exception) -> str:
-    if isinstance(exc, UnicodeDecodeError):
-        return "not UTF-8 text; save the file as UTF-8 CSV"
     text = str(exc)
     if "field larger than field limit" in text:
         return f"a cell is over {MAX_CELL_CHARS} characters"
+    if "unexpected end of data" in text:
+        return 'a quoted cell starts in this row and is never closed (a stray ")'
     return f"not valid CSV ({escape_control(text)})"

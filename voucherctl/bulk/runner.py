@@ -1,5 +1,6 @@
 """Running the rows of a bulk file: validate all, then send each at most once, N at a time."""
 
+import csv
 import hashlib
 import json
 import signal
@@ -15,12 +16,13 @@ from voucherctl import config, output
 from voucherctl.bulk.journal import OK, UNKNOWN, Journal
 from voucherctl.bulk.operation import BulkOptions, Operation
 from voucherctl.bulk.report import Outcome, Report
-from voucherctl.bulk.rows import Row, Source
+from voucherctl.bulk.rows import FirstLines, Row, Source
 from voucherctl.env import Environment
 from voucherctl.errors import ExitCode, UsageError, VoucherctlError
 from voucherctl.http import Pacer
 
 MAX_LISTED_INVALID = 20
+MAX_LISTED_REPEATS = 20
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,14 @@ def run(
         target = connect(Pacer(options.max_rate))
         if hasattr(target.client, "authenticate"):
             target.client.authenticate()  # a refused credential stops the run before any row
-        journal = Journal(
-            _journal_path(env, options, operation, source, target, fills),
-            _journal_header(operation, target, fills),
-        )
+        path = _journal_path(env, options, operation, source, target, fills)
+        try:
+            journal = Journal(path, _journal_header(operation, target, fills))
+        except OSError as exc:  # nothing was sent yet: a journal we cannot keep stops the run
+            raise UsageError(
+                f"cannot use {path} as the journal: {exc.strerror or exc}; "
+                "nothing was sent (give another --journal PATH)"
+            ) from None
         try:
             return _send(env, source, operation, fills, options, target.client, journal, total)
         finally:
@@ -67,14 +73,27 @@ def _validate(
     fills: Mapping[str, str],
     options: BulkOptions,
 ) -> int:
-    """Read the whole input once; invalid rows stop the run before anything is sent."""
-    total = invalid = 0
+    """Read the whole input once; invalid rows stop the run before anything is sent.
+
+    Rows that would send the same request as an earlier row are sent too (two lines are two
+    rows, in the journal as well), but named in a warning first: a handout repeated gives the
+    user a second voucher, a claim repeated fails.
+    """
+    total = invalid = repeated = 0
+    first_lines = FirstLines()
+    repeats: list[tuple[int, int]] = []  # (line, first line) of the first few repeats
     for row in source.rows(operation, fills):
         total += 1
         if row.error:
             invalid += 1
             if invalid <= MAX_LISTED_INVALID and not options.skip_invalid:
                 env.error(f"{source.name}: line {row.line}: {row.error}")
+            continue
+        first = first_lines.first(row.params, row.line)
+        if first != row.line:
+            repeated += 1
+            if repeated <= MAX_LISTED_REPEATS:
+                repeats.append((row.line, first))
     if invalid and not options.skip_invalid:
         more = f" (the first {MAX_LISTED_INVALID} listed)" if invalid > MAX_LISTED_INVALID else ""
         raise UsageError(
@@ -83,7 +102,33 @@ def _validate(
         )
     if invalid:
         env.warn(f"{invalid} invalid rows will be reported as failed and not sent")
+    if not total:
+        env.warn(f"{source.name} has no rows under its header: nothing to do")
+    _warn_repeats(env, source.name, operation, repeats, repeated)
     return total
+
+
+def _warn_repeats(
+    env: Environment,
+    name: str,
+    operation: Operation,
+    repeats: list[tuple[int, int]],
+    repeated: int,
+) -> None:
+    for line, first in repeats:
+        env.warn(f"{name}: line {line} repeats line {first}")
+    if not repeated:
+        return
+    more = f" (the first {MAX_LISTED_REPEATS} listed)" if repeated > MAX_LISTED_REPEATS else ""
+    consequence = (
+        "a user named twice gets a voucher for each"
+        if operation.command == "handout"
+        else "the repeats will likely be refused"
+    )
+    env.warn(
+        f"{repeated} rows repeat an earlier row{more}; every row is sent, so "
+        f"{consequence}; remove the repeats you do not mean"
+    )
 
 
 def _dry_run(
@@ -115,11 +160,27 @@ def _dry_run(
         output.print_list(env, list(_first(records, 500)), columns, title="Dry run")
     elif fmt == "json":
         env.stdout.write("[\n" + ",\n".join(output.to_json(r) for r in records) + "\n]\n")
+    elif fmt == "csv":
+        _dry_run_csv(env, source.rows(operation, fills), operation)
     else:
         for record in records:
             env.stdout.write(output.to_json(record) + "\n")
     env.info(f"{operation.command}: dry run, nothing was sent")
     return ExitCode.OK
+
+
+def _dry_run_csv(env: Environment, rows: Iterator[Row], operation: Operation) -> None:
+    """The dry run as CSV: like a run's report, with the request where the outcome would be."""
+    writer = csv.writer(env.stdout, lineterminator="\n")
+    writer.writerow(["line", "error", *operation.columns, "request"])
+    for row in rows:
+        request = (
+            None
+            if row.error
+            else {"method": operation.method, "path": operation.path, "form": row.params}
+        )
+        cells = [row.line, row.error, *(row.input.get(c) for c in operation.columns), request]
+        writer.writerow(output.csv_cell(cell) for cell in cells)
 
 
 def _describe_request(request: dict[str, Any] | None) -> str:
@@ -153,7 +214,10 @@ def _journal_path(
     """``--journal``, else one per input, command, host and options in the data directory, so
     that running the same command on the same file again resumes even without ``--journal``."""
     if options.journal:
-        return Path(options.journal).expanduser()
+        try:
+            return Path(options.journal).expanduser()
+        except RuntimeError:  # ~someone, and no one has that name
+            raise UsageError(f"--journal {options.journal}: no such user") from None
     key = json.dumps([operation.command, target.host, sorted(fills.items()), source.identity()])
     name = f"{operation.command}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.jsonl"
     return config.data_dir(env.environ) / "journals" / name

@@ -33,7 +33,10 @@ class Settings:
         if self.chain_id:
             spaaza.chain_id = validate.numeric_id(self.chain_id, "--chain-id")
         if self.app_hostname:
-            spaaza.app_hostname = validate.token(self.app_hostname, "--app-hostname")
+            hostname = validate.token(self.app_hostname, "--app-hostname")
+            if not hostname.isascii():
+                raise UsageError("--app-hostname must be an ASCII host name, e.g. shop.example.com")
+            spaaza.app_hostname = hostname
         if self.api_version:
             spaaza.api_version = validate.token(self.api_version, "--api-version")
 

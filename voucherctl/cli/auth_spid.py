@@ -9,6 +9,7 @@ from voucherctl.credentials import (
     KeyringTokenCache,
     MemoryTokenCache,
     SpidCredentials,
+    check_client_id,
     spid_keys,
 )
 from voucherctl.env import Environment
@@ -52,6 +53,7 @@ def login(
         client_id = prompt.ask(env, "SPiD client id")
     if not client_id:
         raise UsageError("--client-id is required when not on a terminal")
+    client_id = check_client_id(client_id, "--client-id")
     secret = prompt.secret(env, f"Client secret of {client_id}", what="client secret")
 
     credentials = SpidCredentials(

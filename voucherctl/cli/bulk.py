@@ -9,6 +9,7 @@ from voucherctl.bulk.operation import BulkOptions
 from voucherctl.errors import UsageError
 
 MAX_CONCURRENCY = 64
+MIN_RATE = 0.01  # one request every 100 s; slower than that is a typo, not a quota
 
 BULK_PARAMETERS: dict[str, tuple[Any, Any]] = {
     "source": (
@@ -104,8 +105,8 @@ def bulk_options(given: dict[str, Any]) -> BulkOptions:
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise UsageError(f"--concurrency must be from 1 to {MAX_CONCURRENCY}, not {concurrency}")
     max_rate = given["max_rate"]
-    if max_rate is not None and (not math.isfinite(max_rate) or max_rate <= 0):
-        raise UsageError("--max-rate must be a positive number of requests per second")
+    if max_rate is not None and (not math.isfinite(max_rate) or max_rate < MIN_RATE):
+        raise UsageError(f"--max-rate must be a number of requests per second from {MIN_RATE} up")
     return BulkOptions(
         source=given["source"],
         concurrency=concurrency,

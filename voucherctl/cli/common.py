@@ -160,9 +160,31 @@ def common_options_from(
         if value is not None:
             merged[name] = value.value if isinstance(value, Enum) else value
     options = CommonOptions(**merged)
+    if options.profile is not None:
+        check_profile_name(options.profile)
     if options.sandbox and options.profile:
         raise UsageError("--sandbox cannot be combined with --profile (or VOUCHERCTL_PROFILE)")
     return options
+
+
+def check_profile_name(name: str) -> None:
+    """A profile name must be printable text, since it names TOML tables and keyring entries."""
+    from voucherctl.output import escape_control
+
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        printable = False
+    else:
+        printable = name.isprintable() and bool(name.strip()) and len(name) <= MAX_PROFILE_NAME
+    if not printable:
+        raise UsageError(
+            f"profile name {escape_control(name)!r} is not usable: give printable text of at "
+            f"most {MAX_PROFILE_NAME} characters, e.g. prod"
+        )
+
+
+MAX_PROFILE_NAME = 64
 
 
 def _from_environment(name: str, environ: dict[str, str]) -> Any:

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 
 from voucherctl.cli import validate
 from voucherctl.errors import UsageError
-from voucherctl.output import escape_control
 
 Values = Mapping[str, str | None]
 
@@ -134,7 +133,7 @@ def lock_period(value: str, name: str) -> str:
     ):
         raise UsageError(
             f"{name} must be a whole number of seconds from {MIN_LOCK_PERIOD} to "
-            f"{MAX_LOCK_PERIOD}, not {escape_control(value)!r}"
+            f"{MAX_LOCK_PERIOD}, not {value!r}"
         )
     return str(int(text))
 

@@ -1,6 +1,7 @@
 """``voucherctl sandbox serve|reset|info``: the built-in emulator of both APIs."""
 
 import signal
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +26,13 @@ def _state(env: Environment, given: Path | None) -> Path:
     from voucherctl.connect import SANDBOX_STATE_FILE
 
     path = given or config.data_dir(env.environ) / SANDBOX_STATE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
+    shown = output.escape_control(str(path))
+    try:
+        if not path.name or path.is_dir():
+            raise UsageError(f"--state {shown!r} is a directory; name a file, e.g. state.sqlite3")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--state {shown!r} cannot be used ({exc.strerror})") from None
     return path
 
 
@@ -127,7 +134,11 @@ def reset(env: Environment, state: StatePath = None) -> None:
     from voucherctl.sandbox import reset_state
 
     path = _state(env, state)
-    reset_state(path)
+    try:
+        reset_state(path)
+    except (OSError, sqlite3.Error) as exc:
+        shown = output.escape_control(str(path))
+        raise UsageError(f"--state {shown!r} cannot hold the sandbox's database ({exc})") from None
     env.info(f"sandbox state {path} reset to its seed data")
 
 

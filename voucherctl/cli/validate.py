@@ -1,19 +1,34 @@
 """Checks of command-line values, made before anything is sent (failures exit 2)."""
 
+import re
+
 from voucherctl.errors import UsageError
-from voucherctl.output import escape_control
 
 MAX_TEXT_LENGTH = 1000
 MAX_ID_DIGITS = 19  # a signed 64-bit integer
+# Control characters: no identifier of either API holds one, so in a value they are a paste
+# gone wrong, or an attack on whoever reads the API's logs and answers on a terminal. Messages
+# quote values with repr() alone, which escapes them and undecodable bytes; escape_control()
+# under it would show every backslash twice.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def text(value: str, name: str) -> str:
-    """A non-blank value without surrounding white space."""
+    """A non-blank value without surrounding white space, control characters or bad bytes."""
     stripped = value.strip()
     if not stripped:
         raise UsageError(f"{name} must not be empty")
     if len(stripped) > MAX_TEXT_LENGTH:
         raise UsageError(f"{name} is longer than {MAX_TEXT_LENGTH} characters")
+    if _CONTROL.search(stripped):
+        raise UsageError(f"{name} must not contain control characters, not {value!r}")
+    try:
+        stripped.encode("utf-8")
+    except UnicodeEncodeError:
+        # Bytes that are not UTF-8 reach argv as lone surrogates, which no request can carry.
+        raise UsageError(
+            f"{name} is not UTF-8 text ({value!r}); check the encoding of the terminal or file"
+        ) from None
     return stripped
 
 
@@ -26,7 +41,7 @@ def numeric_id(value: str, name: str) -> str:
         or len(stripped) > MAX_ID_DIGITS
         or int(stripped) == 0
     ):
-        raise UsageError(f"{name} must be a positive whole number, not {escape_control(value)!r}")
+        raise UsageError(f"{name} must be a positive whole number, not {value!r}")
     return str(int(stripped))
 
 
@@ -43,5 +58,5 @@ def email(value: str, name: str) -> str:
     stripped = token(value, name)
     local, _, domain = stripped.rpartition("@")
     if not local or "." not in domain.strip("."):
-        raise UsageError(f"{name} must be an email address, not {escape_control(value)!r}")
+        raise UsageError(f"{name} must be an email address, not {value!r}")
     return stripped
