@@ -162,6 +162,15 @@ def test_embedded_sandbox_needs_nothing_started(tmp_path: Path) -> None:
     assert json.loads(after.stdout)["userId"] == "42"
     assert (tmp_path / "data" / "sandbox.sqlite3").exists()
 
+    source = tmp_path / "users.csv"
+    source.write_text("userId\n100900\n100901\n")
+    bulk = ["handout", "--from", str(source), "--group", "47", "--sandbox", "-o", "jsonl"]
+    first = run_cli(*bulk, env=env)
+    again = run_cli(*bulk, env=env)  # a new in-process sandbox, the same journal: resumed
+    assert first.exit_code == 0, first.stderr
+    assert again.exit_code == 0, again.stderr
+    assert {json.loads(line)["outcome"] for line in again.stdout.splitlines()} == {"skipped"}
+
 
 def test_sandbox_with_a_profile_is_a_usage_error(tmp_path: Path) -> None:
     done = run_cli("show", "X", "--sandbox", "--profile", "prod", env=base_environment(tmp_path))

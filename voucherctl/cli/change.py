@@ -67,7 +67,8 @@ def _perform_bulk(
     def connect(pacer: "Pacer") -> Target:
         api = client(env, pacer)
         confirm(env, api.base_url, operation.command)  # after every row was validated
-        return Target(api, api.base_url)
+        # The journal names the host; an in-process sandbox has a new port every run.
+        return Target(api, "sandbox" if env.options.sandbox else api.base_url)
 
     code = run(env, audited(env, operation), fills, bulk, connect)
     if code:
