@@ -24,7 +24,6 @@ USER_FIELDS = (
     "authentication_point_identifier",
     "auxiliary_identifier",
 )
-LOCK_FIELDS = ("retailer_basket_code", "voucher_locking_code", "voucher_lock_period")
 SESSION_ERRORS = frozenset({"no_valid_session", "permission_denied_or_non_existent"})
 CONFIGURATION_ERRORS = frozenset({"no_myprice_app"})  # the app hostname is wrong or missing
 

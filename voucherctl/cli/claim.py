@@ -18,8 +18,9 @@ from voucherctl.cli.spaaza_voucher import (
     VoucherKey,
 )
 from voucherctl.env import Environment
+from voucherctl.spaaza import USER_FIELDS, VOUCHER_FIELDS
 
-COLUMNS = (*params.VOUCHER_FIELDS, *params.USER_FIELDS, "chain_id")
+COLUMNS = (*VOUCHER_FIELDS, *USER_FIELDS, "chain_id")
 
 
 def _client(env: Environment, pacer: Any) -> Any:
@@ -32,7 +33,7 @@ def _settle_claim(client: Any, request: Mapping[str, str]) -> dict[str, Any] | N
     """The voucher, if the user already holds it claimed (an earlier claim did go through)."""
     from voucherctl.spaaza import vouchers_in
 
-    user = params.given(request, params.USER_FIELDS)
+    user = params.given(request, USER_FIELDS)
     if not user:
         return None
     query = {**user, **params.given(request, ("chain_id",))}

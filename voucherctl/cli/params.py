@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from voucherctl.cli import validate
 from voucherctl.errors import UsageError
+from voucherctl.spaaza import USER_FIELDS, VOUCHER_FIELDS
 
 Values = Mapping[str, str | None]
 
@@ -30,14 +31,6 @@ OPTION_NAMES = {
 }
 COLUMN_NAMES = {name: name for name in OPTION_NAMES}
 
-VOUCHER_FIELDS = ("voucher_key", "voucher_id", "third_party_id")
-USER_FIELDS = (
-    "user_id",
-    "member_number",
-    "username",
-    "authentication_point_identifier",
-    "auxiliary_identifier",
-)
 MIN_LOCK_PERIOD, MAX_LOCK_PERIOD = 120, 3600
 
 
