@@ -127,3 +127,25 @@ def test_injected_server_errors_leave_rows_failed_or_unknown_never_doubled(tmp_p
     assert kinds["unknown"] > 0  # a 5xx answering a handout: outcome unknown, not resent
     assert max(per_user.values()) == 1
     assert sum(per_user.values()) == kinds["ok"]  # the sandbox fails before changing anything
+
+
+def test_rate_limited_rows_fail_with_exit_6_and_are_never_doubled(tmp_path) -> None:
+    server = SandboxProcess(tmp_path / "state.sqlite3", "--rate-limit", "20")
+    try:
+        users = range(104000, 104030)
+        source = users_file(tmp_path / "users.csv", users)
+        # The quota resets a minute after it began: further than --max-wait, so no waiting.
+        done = server.run("handout", "--from", str(source), "--concurrency", "2", "--max-wait", "1")
+        records = [json.loads(line) for line in done.stdout.splitlines()]
+        per_user = vouchers_per_user(server, users)
+    finally:
+        server.stop()
+
+    kinds = Counter(r["outcome"] for r in records)
+    assert done.exit_code == 8
+    assert len(records) == 30
+    assert 10 <= kinds["ok"] < 30
+    assert {r["exit_code"] for r in records if r["outcome"] != "ok"} == {6}
+    assert "rate limited" in next(r["error"] for r in records if r["outcome"] == "failed")
+    assert sum(per_user.values()) == kinds["ok"]
+    assert max(per_user.values()) == 1

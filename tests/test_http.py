@@ -106,3 +106,24 @@ def test_every_request_names_voucherctl_and_its_version(raw_server) -> None:
     from voucherctl import __version__
 
     assert f"> User-Agent: voucherctl/{__version__}" in logged[0]
+
+
+def test_a_rate_limit_holds_every_worker(no_waiting) -> None:
+    from voucherctl.http import Pacer
+
+    pacer = Pacer()
+    pacer.hold_all(5.0)  # one worker was told to wait five seconds
+    pacer.wait_turn()  # another one, about to send, waits too
+
+    assert no_waiting and 4.9 < no_waiting[0] <= 5.0
+
+
+def test_max_rate_spaces_requests_out(no_waiting) -> None:
+    from voucherctl.http import Pacer
+
+    pacer = Pacer(max_rate=10)
+    for _ in range(3):
+        pacer.wait_turn()
+
+    assert len(no_waiting) == 2  # the first goes at once, then one every 0.1 s
+    assert 0.09 < no_waiting[0] <= 0.1 and 0.19 < no_waiting[1] <= 0.2
