@@ -239,3 +239,31 @@ def test_first_lines_finds_every_repeat_while_growing() -> None:
     firsts = [table.first({"userId": str(n % 700)}, line) for line, n in enumerate(range(3000))]
 
     assert firsts == [line % 700 for line in range(3000)]
+
+
+def test_a_chain_id_from_the_environment_yields_to_the_files_column(
+    cli, rsps, tmp_path, monkeypatch
+) -> None:
+    from tests import spaaza_stubs
+
+    spaaza_stubs.use_admin_session(monkeypatch, chain_id="3")
+    source = csv_file(tmp_path, "voucher_id,chain_id\n5,9\n6,\n")
+    claimed = {"voucher_id": 5, "voucher_status": "claimed"}
+    spaaza_stubs.claim_voucher(rsps, {"voucher_id": "5", "chain_id": "9"}, spaaza_stubs.ok(claimed))
+    spaaza_stubs.claim_voucher(
+        rsps, {"voucher_id": "6", "chain_id": "3"}, spaaza_stubs.ok({**claimed, "voucher_id": 6})
+    )
+
+    result = cli("claim", "--from", source, "--concurrency", "1")
+
+    assert result.exit_code == 0, result.stderr
+    assert [r["input"]["chain_id"] for r in records(result.stdout)] == ["9", "3"]
+
+
+def test_a_typed_chain_id_for_a_file_with_the_column_is_refused(cli, rsps, tmp_path) -> None:
+    source = csv_file(tmp_path, "voucher_id,chain_id\n5,9\n")
+
+    result = cli("claim", "--from", source, "--chain-id", "3")
+
+    assert result.exit_code == 2
+    assert "chain_id that a command-line option also gives" in result.stderr

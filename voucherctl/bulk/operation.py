@@ -36,3 +36,16 @@ class BulkOptions:
     dry_run: bool = False
     skip_invalid: bool = False
     max_rate: float | None = None
+
+
+class Fills(dict[str, str]):
+    """Values for the columns of a bulk file, beyond what its rows say.
+
+    ``given`` were typed as options: a file that has the column too is refused, since one of the
+    two is a mistake. The others are fallbacks from variables or the profile (a chain id): they
+    fill the column only where the file lacks it.
+    """
+
+    def __init__(self, given: Mapping[str, str], defaults: Mapping[str, str] | None = None):
+        super().__init__({**(defaults or {}), **given})
+        self.given = dict(given)

@@ -198,7 +198,8 @@ def _row(
 ) -> Row:
     values = {column: cell.strip() for column, cell in zip(columns, cells, strict=False)}
     values = {column: value for column, value in values.items() if value}
-    values.update(fills)
+    given = getattr(fills, "given", fills)
+    values.update({k: v for k, v in fills.items() if k in given or k not in values})
     if len(cells) != len(columns):
         error = f"has {len(cells)} cells, the header names {len(columns)} columns"
         return Row(line, values, error=error)
@@ -225,7 +226,7 @@ def _check_header(
     repeated = {column for column in header if header.count(column) > 1}
     if repeated:
         raise UsageError(f"{name}: column(s) named twice: {', '.join(sorted(repeated))}")
-    clashing = [column for column in fills if column in header]
+    clashing = [column for column in getattr(fills, "given", fills) if column in header]
     if clashing:
         raise UsageError(
             f"{name} has the column(s) {', '.join(clashing)} that a command-line option also "

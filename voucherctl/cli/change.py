@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from voucherctl import output
-from voucherctl.bulk.operation import BulkOptions, Operation
+from voucherctl.bulk.operation import BulkOptions, Fills, Operation
 from voucherctl.cli import params, prompt
 from voucherctl.env import Environment
 from voucherctl.errors import ExitCode, UsageError, VoucherctlError
@@ -30,12 +30,20 @@ def perform(
     *,
     view: Sequence[output.Column],
     title: str,
+    defaults: Mapping[str, str | None] | None = None,
 ) -> None:
-    """Run ``operation`` on the values of the options, or on every row of ``--from``."""
+    """Run ``operation`` on the values of the options, or on every row of ``--from``.
+
+    ``defaults`` (from variables or the profile) stand in for options not given, and for columns
+    a bulk file lacks.
+    """
+    fallbacks = {k: v for k, v in (defaults or {}).items() if v is not None}
     if bulk.source is not None:
-        _perform_bulk(env, operation, values, bulk, client)
+        _perform_bulk(env, operation, values, bulk, client, fallbacks)
         return
-    request = operation.params(values, params.OPTION_NAMES)
+    request = operation.params(
+        {**fallbacks, **{k: v for k, v in values.items() if v is not None}}, params.OPTION_NAMES
+    )
     if bulk.dry_run:
         record = {"method": operation.method, "path": operation.path, "form": request}
         output.print_record(env, record, DRY_RUN_VIEW, title="Dry run: nothing was sent")
@@ -58,11 +66,13 @@ def _perform_bulk(
     values: Mapping[str, str | None],
     bulk: BulkOptions,
     client: ClientFactory,
+    defaults: Mapping[str, str],
 ) -> None:
     from voucherctl.bulk.runner import Target, run
 
     # Options given with --from fill the columns the file lacks, checked as options.
-    fills = {name: params.field(name, value) for name, value in values.items() if value is not None}
+    given = {name: params.field(name, value) for name, value in values.items() if value is not None}
+    fills = Fills(given, {name: params.field(name, value) for name, value in defaults.items()})
 
     def connect(pacer: "Pacer") -> Target:
         api = client(env, pacer)

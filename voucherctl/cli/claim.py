@@ -69,10 +69,8 @@ UNCLAIM = Operation(
 )
 
 
-def _values(env: Environment, **given: str | None) -> dict[str, str | None]:
-    from voucherctl import connect
-
-    values = {
+def _values(**given: str | None) -> dict[str, str | None]:
+    return {
         "voucher_key": given["voucher_key"],
         "voucher_id": given["voucher_id"],
         "third_party_id": given["third_party_id"],
@@ -81,9 +79,16 @@ def _values(env: Environment, **given: str | None) -> dict[str, str | None]:
         "username": given["username"],
         "authentication_point_identifier": given["auth_point_id"],
         "auxiliary_identifier": given["aux_id"],
+        "chain_id": given["chain_id"],
     }
-    values["chain_id"] = connect.spaaza_chain_id(env, given["chain_id"])
-    return values
+
+
+def _defaults(env: Environment) -> dict[str, str | None]:
+    """The chain id of VOUCHERCTL_SPAAZA_CHAIN_ID or the profile, where --chain-id is not given
+    (and, in a bulk file, where the chain_id column is not)."""
+    from voucherctl import connect
+
+    return {"chain_id": connect.spaaza_chain_id(env, None)}
 
 
 def claim(
@@ -107,8 +112,17 @@ def claim(
     With --from FILE, every row of a CSV whose columns are the API's parameter names
     (voucher_key, voucher_id, third_party_id, user_id, member_number, username, chain_id, ...).
     """
-    values = _values(env, **{k: v for k, v in locals().items() if k not in ("env", "bulk")})
-    change.perform(env, CLAIM, values, bulk, _client, view=VOUCHER_VIEW, title="Voucher claimed")
+    values = _values(**{k: v for k, v in locals().items() if k not in ("env", "bulk")})
+    change.perform(
+        env,
+        CLAIM,
+        values,
+        bulk,
+        _client,
+        view=VOUCHER_VIEW,
+        title="Voucher claimed",
+        defaults=_defaults(env),
+    )
 
 
 def unclaim(
@@ -128,7 +142,14 @@ def unclaim(
 
     Takes the same options, and the same --from columns, as claim.
     """
-    values = _values(env, **{k: v for k, v in locals().items() if k not in ("env", "bulk")})
+    values = _values(**{k: v for k, v in locals().items() if k not in ("env", "bulk")})
     change.perform(
-        env, UNCLAIM, values, bulk, _client, view=VOUCHER_VIEW, title="Voucher unclaimed"
+        env,
+        UNCLAIM,
+        values,
+        bulk,
+        _client,
+        view=VOUCHER_VIEW,
+        title="Voucher unclaimed",
+        defaults=_defaults(env),
     )
