@@ -9,6 +9,13 @@ def test_registered_secrets_are_masked_anywhere_in_text() -> None:
     assert redact.scrub("token=canary-sekrit-0001; bye") == "token=***; bye"
 
 
+def test_secrets_are_masked_percent_encoded_too() -> None:
+    redact.register("canary/sek+rit 0002")
+
+    assert redact.scrub("next=%2Fx%3Ft%3Dcanary%2Fsek%2Brit%200002") == "next=%2Fx%3Ft%3D***"
+    assert redact.scrub("t=canary%2Fsek%2Brit+0002") == "t=***"
+
+
 def test_short_values_are_not_treated_as_secrets() -> None:
     redact.register("ab")
 

@@ -9,7 +9,7 @@ text or a server that echoes a request back.
 import json
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode
 
 MASK = "***"
 
@@ -39,7 +39,8 @@ def register(*secrets: str | None) -> None:
     """Remember secret values so that :func:`scrub` masks them from now on."""
     for secret in secrets:
         if secret and len(secret) >= _MIN_SECRET_LENGTH:
-            _registered.add(secret)
+            # Also as a URL or form would carry it: a server may echo it back percent-encoded.
+            _registered.update({secret, quote(secret, safe=""), quote_plus(secret)})
 
 
 def scrub(text: str) -> str:
