@@ -18,7 +18,6 @@ from voucherctl.redact import scrub
 if TYPE_CHECKING:
     from voucherctl.http import HttpClient, Pacer
 
-OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_WAIT = 60.0
 

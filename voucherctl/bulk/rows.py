@@ -157,6 +157,7 @@ def _rows(
     if not header or not any(cell.strip() for cell in header):
         raise UsageError(f"{name}: the file is empty; its first line must name the columns")
     columns = _check_header([cell.strip() for cell in header], operation, fills, name)
+    names = {column: column for column in operation.columns}  # errors speak of the column
     start = reader.line_num + 1
     while True:
         try:
@@ -170,7 +171,7 @@ def _rows(
         _check_encoding(cells, line, name)
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, e.g. at the end of a file
-        yield _row(line, cells, columns, operation, fills)
+        yield _row(line, cells, columns, operation, fills, names)
 
 
 def _check_encoding(cells: list[str], line: int, name: str) -> None:
@@ -195,6 +196,7 @@ def _row(
     columns: list[str],
     operation: Operation,
     fills: Mapping[str, str],
+    names: Mapping[str, str],
 ) -> Row:
     values = {column: cell.strip() for column, cell in zip(columns, cells, strict=False)}
     values = {column: value for column, value in values.items() if value}
@@ -206,7 +208,7 @@ def _row(
     if any(len(cell) > MAX_CELL_CHARS for cell in cells):
         return Row(line, values, error=f"a cell is over {MAX_CELL_CHARS} characters")
     try:
-        params = operation.params(values, {name: name for name in operation.columns})
+        params = operation.params(values, names)
     except VoucherctlError as exc:
         return Row(line, values, error=exc.message)
     return Row(line, values, params=params)

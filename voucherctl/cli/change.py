@@ -108,19 +108,20 @@ def confirm(env: Environment, host: str, command: str) -> None:
 def audited(env: Environment, operation: Operation) -> Operation:
     """``operation`` whose every send, whatever its outcome, is appended to the audit log."""
     from dataclasses import replace
+    from functools import cache
 
     from voucherctl.audit import AuditLog, log_path
 
     profile = "sandbox" if env.options.sandbox else env.profile.name
-    logs: dict[str, AuditLog] = {}
+
+    @cache
+    def log_for(host: str) -> AuditLog:
+        return AuditLog(
+            log_path(env.environ), profile=profile, host=host, command=operation.command
+        )
 
     def send(api: Any, request: Mapping[str, str]) -> dict[str, Any]:
-        log = logs.get(api.base_url) or logs.setdefault(
-            api.base_url,
-            AuditLog(
-                log_path(env.environ), profile=profile, host=api.base_url, command=operation.command
-            ),
-        )
+        log = log_for(api.base_url)
         try:
             result = operation.send(api, request)
         except VoucherctlError as exc:

@@ -29,7 +29,6 @@ OPTION_NAMES = {
     "voucher_locking_code": "--locking-code",
     "voucher_lock_period": "--period",
 }
-COLUMN_NAMES = {name: name for name in OPTION_NAMES}
 
 MIN_LOCK_PERIOD, MAX_LOCK_PERIOD = 120, 3600
 
