@@ -214,7 +214,7 @@ def test_bulk_options_need_from(cli, rsps) -> None:
     result = cli("handout", "--user", "1", "--group", "2", "--journal", "x")
 
     assert result.exit_code == 2
-    assert "--journal only go with --from FILE" in result.stderr
+    assert "--journal can only be used with --from FILE" in result.stderr
 
 
 def test_unknown_columns_are_refused(cli, rsps, tmp_path) -> None:

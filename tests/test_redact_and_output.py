@@ -1,6 +1,7 @@
 """Secrets masked everywhere, and output that neither a terminal nor a spreadsheet can abuse."""
 
 from voucherctl import output, redact
+from voucherctl.text import escape_control
 
 
 def test_registered_secrets_are_masked_anywhere_in_text() -> None:
@@ -39,8 +40,8 @@ def test_authorization_headers_keep_only_the_scheme() -> None:
 
 
 def test_control_characters_are_escaped() -> None:
-    assert output.escape_control("a\x1b[2Jb\x9bc\n") == "a\\x1b[2Jb\\x9bc\\n"
-    assert output.escape_control("line\nnext", keep_newlines=True) == "line\nnext"
+    assert escape_control("a\x1b[2Jb\x9bc\n") == "a\\x1b[2Jb\\x9bc\\n"
+    assert escape_control("line\nnext", keep_newlines=True) == "line\nnext"
 
 
 def test_json_escapes_what_json_dumps_leaves_raw() -> None:

@@ -13,49 +13,22 @@ environment the keyring is never touched, not even imported, so cron and CI need
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Protocol
 
 from voucherctl import config, redact
+from voucherctl.credential_sets import (
+    SPAAZA_ENV_HINT,
+    SPAAZA_RENEW_HINT,
+    CachedToken,
+    MemoryTokenCache,
+    SpaazaCredentials,
+    SpidCredentials,
+)
 from voucherctl.errors import AuthError
 from voucherctl.keychain import Keychain
 
 SPID_ENV_HINT = (
     "VOUCHERCTL_SPID_TOKEN, or VOUCHERCTL_SPID_CLIENT_ID and VOUCHERCTL_SPID_CLIENT_SECRET"
 )
-EXPIRY_MARGIN_SECONDS = 60  # renew a little early rather than send a token about to expire
-
-
-@dataclass
-class CachedToken:
-    access_token: str
-    expires_at: float
-
-    @property
-    def fresh(self) -> bool:
-        return time.time() < self.expires_at - EXPIRY_MARGIN_SECONDS
-
-
-class TokenCache(Protocol):
-    def load(self) -> CachedToken | None: ...
-    def store(self, token: CachedToken) -> None: ...
-    def clear(self) -> None: ...
-
-
-class MemoryTokenCache:
-    """For credentials from the environment: cached for the life of the process only."""
-
-    def __init__(self) -> None:
-        self._token: CachedToken | None = None
-
-    def load(self) -> CachedToken | None:
-        return self._token
-
-    def store(self, token: CachedToken) -> None:
-        self._token = token
-
-    def clear(self) -> None:
-        self._token = None
 
 
 class KeyringTokenCache:
@@ -78,7 +51,11 @@ class KeyringTokenCache:
             record = json.loads(stored)
             if record.get("owner") != self._owner:
                 return None
-            token = CachedToken(str(record["access_token"]), float(record["expires_at"]))
+            token = CachedToken(
+                str(record["access_token"]),
+                float(record["expires_at"]),
+                float(record.get("lifetime", 3600.0)),
+            )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None  # an unreadable cache entry is simply not a cache hit
         redact.register(token.access_token)
@@ -95,21 +72,10 @@ class KeyringTokenCache:
         self._keychain.delete(self._key)
 
 
-@dataclass
-class SpidCredentials:
-    """A usable set of SPiD credentials and where it came from (never printed whole)."""
-
-    source: str
-    access_token: str | None = None  # used as is when given
-    client_id: str | None = None
-    client_secret: str | None = None
-    cache: TokenCache | None = None
-
-
 def check_client_id(client_id: str, name: str) -> str:
     """A client id HTTP Basic authentication can carry (Latin-1 text, no colon)."""
     from voucherctl.errors import UsageError
-    from voucherctl.output import escape_control
+    from voucherctl.text import escape_control
 
     try:
         client_id.encode("latin-1")
@@ -173,30 +139,6 @@ def resolve_spid(environ: Mapping[str, str], profile: config.Profile) -> SpidCre
     raise AuthError(
         f"no SPiD credentials: set {SPID_ENV_HINT}, or run 'voucherctl auth login spid'"
     )
-
-
-SPAAZA_ENV_HINT = (
-    "VOUCHERCTL_SPAAZA_TOKEN, or VOUCHERCTL_SPAAZA_USER_ID and VOUCHERCTL_SPAAZA_SESSION_KEY"
-)
-SPAAZA_RENEW_HINT = f"run 'voucherctl auth login spaaza' or set {SPAAZA_ENV_HINT}"
-
-
-@dataclass
-class SpaazaCredentials:
-    """A Spaaza session (admin or user) or a privileged token, and where it came from."""
-
-    source: str
-    token: str | None = None
-    user_id: str | None = None
-    session_key: str | None = None
-    expires: str | None = None  # "YYYY-MM-DD HH:MM:SS" UTC, when the API said
-
-    def headers(self) -> dict[str, str]:
-        """The authentication headers of every Spaaza request."""
-        if self.token:
-            return {"Authorization": f"Bearer {self.token}"}
-        assert self.user_id and self.session_key
-        return {"X-Spaaza-Session-User-Id": self.user_id, "X-Spaaza-Session-Key": self.session_key}
 
 
 def spaaza_keys(profile: str) -> tuple[str, str]:

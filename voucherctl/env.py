@@ -12,8 +12,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TextIO
 
 from voucherctl import config
-from voucherctl.output import escape_control
 from voucherctl.redact import scrub
+from voucherctl.text import escape_control
 
 if TYPE_CHECKING:
     from voucherctl.http import HttpClient, Pacer

@@ -12,24 +12,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from voucherctl.text import escape_control
+
 if TYPE_CHECKING:
     from voucherctl.env import Environment
 
-# C0 controls, DEL and C1 controls: a server or an argument could smuggle terminal escapes.
-# Lone surrogates too: bytes of an argument that are not UTF-8 arrive as those, and writing
-# one to a UTF-8 stream fails.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 # json.dumps leaves these unescaped
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _CSV_FORMULA = re.compile(r"^[=+\-@\t\r]")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
-
-
-def escape_control(text: str, *, keep_newlines: bool = False) -> str:
-    """``text`` with control characters shown as escapes (``\\x1b``), safe for a terminal."""
-    pattern = _CONTROL_BUT_NEWLINE if keep_newlines else _CONTROL
-    return pattern.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def to_json(value: Any, *, indent: int | None = None) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from voucherctl import redact
-from voucherctl.credentials import SPAAZA_RENEW_HINT, SpaazaCredentials
+from voucherctl.credential_sets import SPAAZA_RENEW_HINT, SpaazaCredentials
 from voucherctl.errors import ExitCode, VoucherctlError, error_class_for, exit_code_for_status
 
 if TYPE_CHECKING:
@@ -47,6 +47,26 @@ class SpaazaClient:
         self.api_version = api_version
         self.app_hostname = app_hostname
         self._on_warning = on_warning
+
+    def authenticate(self) -> None:
+        """Fail now when there are no credentials (Spaaza has no call that only checks them)."""
+        self._headers(authenticated=True)
+
+    def check_session(self, chain_id: str | None) -> None:
+        """Raise when Spaaza refuses the session or token, or cannot be reached.
+
+        Spaaza has no call that only checks a session, so this reads the session user's
+        vouchers: any answer but a session error means the session was accepted.
+        """
+        credentials = self.credentials
+        probe = {"user_id": credentials.user_id} if credentials and credentials.user_id else {}
+        if chain_id:
+            probe["chain_id"] = chain_id
+        try:
+            self.user_vouchers(probe)
+        except VoucherctlError as exc:
+            if exc.exit_code in (ExitCode.AUTH, ExitCode.OUTCOME_UNKNOWN, ExitCode.ERROR):
+                raise
 
     def claim(self, params: Mapping[str, str]) -> dict[str, Any]:
         """Claim a voucher offered to a user (``POST /claim-voucher``)."""
@@ -239,6 +259,19 @@ def _json_or_none(response: "Response") -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def same_voucher(voucher: Mapping[str, Any], request: Mapping[str, str]) -> bool:
+    """True when ``voucher`` (as Spaaza lists it) is the one ``request`` names."""
+    listed_as = {
+        "voucher_key": "voucher_key",
+        "voucher_id": "voucher_id",
+        "third_party_id": "voucher_third_party_id",
+    }
+    return any(
+        request.get(field) and str(voucher.get(listed)) == request[field]
+        for field, listed in listed_as.items()
+    )
 
 
 def vouchers_in(results: Any) -> list[dict[str, Any]]:

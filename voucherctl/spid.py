@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import quote
 
 from voucherctl import redact
-from voucherctl.credentials import CachedToken, SpidCredentials
+from voucherctl.credential_sets import CachedToken, SpidCredentials
 from voucherctl.errors import (
     AuthError,
     ExitCode,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from voucherctl.http import HttpClient, Response
 
 RATE_LIMITED = 420
-DEFAULT_TOKEN_LIFETIME = 3600
+DEFAULT_TOKEN_LIFETIME = 900.0  # SPiD's server tokens are JWTs that live 15 minutes
 # 404s that are about the client, not the thing asked for (SPEC: exit 4, not 3).
 CLIENT_404_TEXTS = ("unknown client id", "client id mismatch")
 
@@ -115,12 +115,13 @@ class SpidClient:
         token = body.get("access_token") if isinstance(body, dict) else None
         if response.status == 200 and _usable_token(token):
             redact.register(token)
-            lifetime = body.get("expires_in", DEFAULT_TOKEN_LIFETIME) if body else 0
             try:
-                expires_at = time.time() + float(lifetime)
+                lifetime = float(body.get("expires_in", DEFAULT_TOKEN_LIFETIME))
             except (TypeError, ValueError):
-                expires_at = time.time() + DEFAULT_TOKEN_LIFETIME
-            return CachedToken(token, expires_at)
+                lifetime = DEFAULT_TOKEN_LIFETIME
+            if not lifetime > 0:  # NaN, zero or negative: not a lifetime any token has
+                lifetime = DEFAULT_TOKEN_LIFETIME
+            return CachedToken(token, time.time() + lifetime, lifetime)
         text = _failure_text(response) or response.describe()
         if response.status in (400, 401, 403):
             raise AuthError(

@@ -11,11 +11,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from voucherctl.bulk.operation import Operation
 from voucherctl.errors import UsageError, VoucherctlError
-from voucherctl.output import escape_control
+from voucherctl.operation import Fills, Operation
+from voucherctl.text import escape_control
 
 MAX_CELL_CHARS = 10_000
 csv.field_size_limit(MAX_CELL_CHARS + 1)  # longer cells are errors, not memory hogs
@@ -127,7 +127,7 @@ class Source:
                 sha.update(block)
         return "stdin:" + sha.hexdigest()
 
-    def rows(self, operation: Operation, fills: Mapping[str, str]) -> Iterator[Row]:
+    def rows(self, operation: Operation[Any], fills: Fills) -> Iterator[Row]:
         """Every data row, validated, with its line number (the header is line 1)."""
         with self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             yield from _rows(handle, operation, fills, self.name)
@@ -143,9 +143,7 @@ def _copy_bytes(stdin: IO[str], copy: IO[bytes]) -> None:
         copy.write(chunk.encode("utf-8", "surrogateescape"))
 
 
-def _rows(
-    handle: IO[str], operation: Operation, fills: Mapping[str, str], name: str
-) -> Iterator[Row]:
+def _rows(handle: IO[str], operation: Operation[Any], fills: Fills, name: str) -> Iterator[Row]:
     # strict: a quote left open would otherwise swallow every row after it into one cell
     reader = csv.reader(handle, strict=True)
     try:
@@ -194,14 +192,13 @@ def _row(
     line: int,
     cells: list[str],
     columns: list[str],
-    operation: Operation,
-    fills: Mapping[str, str],
+    operation: Operation[Any],
+    fills: Fills,
     names: Mapping[str, str],
 ) -> Row:
     values = {column: cell.strip() for column, cell in zip(columns, cells, strict=False)}
     values = {column: value for column, value in values.items() if value}
-    given = getattr(fills, "given", fills)
-    values.update({k: v for k, v in fills.items() if k in given or k not in values})
+    values = fills.apply(values)
     if len(cells) != len(columns):
         error = f"has {len(cells)} cells, the header names {len(columns)} columns"
         return Row(line, values, error=error)
@@ -215,7 +212,7 @@ def _row(
 
 
 def _check_header(
-    header: list[str], operation: Operation, fills: Mapping[str, str], name: str
+    header: list[str], operation: Operation[Any], fills: Fills, name: str
 ) -> list[str]:
     known = set(operation.columns)
     unknown = [column for column in header if column not in known]
@@ -228,7 +225,7 @@ def _check_header(
     repeated = {column for column in header if header.count(column) > 1}
     if repeated:
         raise UsageError(f"{name}: column(s) named twice: {', '.join(sorted(repeated))}")
-    clashing = [column for column in getattr(fills, "given", fills) if column in header]
+    clashing = [column for column in fills.given if column in header]
     if clashing:
         raise UsageError(
             f"{name} has the column(s) {', '.join(clashing)} that a command-line option also "

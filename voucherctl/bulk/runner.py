@@ -5,40 +5,40 @@ import hashlib
 import json
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic
 
 from voucherctl import config, output
 from voucherctl.bulk.journal import OK, UNKNOWN, Journal
-from voucherctl.bulk.operation import BulkOptions, Operation
 from voucherctl.bulk.report import Outcome, Report
 from voucherctl.bulk.rows import FirstLines, Row, Source
 from voucherctl.env import Environment
 from voucherctl.errors import ExitCode, UsageError, VoucherctlError
 from voucherctl.http import Pacer
+from voucherctl.operation import BulkOptions, Client, Fills, Operation
 
 MAX_LISTED_INVALID = 20
 MAX_LISTED_REPEATS = 20
 
 
 @dataclass(frozen=True)
-class Target:
-    """Where a run sends: the API client and its base URL (which the journal records)."""
+class Target(Generic[Client]):
+    """Where a run sends: the API client, and the host its journal records."""
 
-    client: Any
+    client: Client
     host: str
 
 
 def run(
     env: Environment,
-    operation: Operation,
-    fills: Mapping[str, str],
+    operation: Operation[Client],
+    fills: Fills,
     options: BulkOptions,
-    connect: Callable[[Pacer], Target],
+    start: Callable[[Pacer], Target[Client]],
 ) -> ExitCode:
     """Validate every row, then send them; the exit code SPEC gives the run's end."""
     assert options.source is not None
@@ -47,9 +47,8 @@ def run(
         total = _validate(env, source, operation, fills, options)
         if options.dry_run:
             return _dry_run(env, source, operation, fills)
-        target = connect(Pacer(options.max_rate))
-        if hasattr(target.client, "authenticate"):
-            target.client.authenticate()  # a refused credential stops the run before any row
+        target = start(Pacer(options.max_rate))
+        target.client.authenticate()  # a refused credential stops the run before any row
         path = _journal_path(env, options, operation, source, target, fills)
         try:
             journal = Journal(path, _journal_header(operation, target, fills))
@@ -59,7 +58,7 @@ def run(
                 "nothing was sent (give another --journal PATH)"
             ) from None
         try:
-            return _send(env, source, operation, fills, options, target.client, journal, total)
+            return _send_rows(env, source, operation, fills, options, target.client, journal, total)
         finally:
             journal.close()
     finally:
@@ -69,8 +68,8 @@ def run(
 def _validate(
     env: Environment,
     source: Source,
-    operation: Operation,
-    fills: Mapping[str, str],
+    operation: Operation[Any],
+    fills: Fills,
     options: BulkOptions,
 ) -> int:
     """Read the whole input once; invalid rows stop the run before anything is sent.
@@ -111,7 +110,7 @@ def _validate(
 def _warn_repeats(
     env: Environment,
     name: str,
-    operation: Operation,
+    operation: Operation[Any],
     repeats: list[tuple[int, int]],
     repeated: int,
 ) -> None:
@@ -131,9 +130,7 @@ def _warn_repeats(
     )
 
 
-def _dry_run(
-    env: Environment, source: Source, operation: Operation, fills: Mapping[str, str]
-) -> ExitCode:
+def _dry_run(env: Environment, source: Source, operation: Operation[Any], fills: Fills) -> ExitCode:
     """Print the request each row would make; send nothing."""
     fmt = env.output_format(bulk=True)
     records = (
@@ -169,7 +166,7 @@ def _dry_run(
     return ExitCode.OK
 
 
-def _dry_run_csv(env: Environment, rows: Iterator[Row], operation: Operation) -> None:
+def _dry_run_csv(env: Environment, rows: Iterator[Row], operation: Operation[Any]) -> None:
     """The dry run as CSV: like a run's report, with the request where the outcome would be."""
     writer = csv.writer(env.stdout, lineterminator="\n")
     writer.writerow(["line", "error", *operation.columns, "request"])
@@ -197,19 +194,17 @@ def _first(records: Iterator[dict[str, Any]], limit: int) -> Iterator[dict[str, 
         yield record
 
 
-def _journal_header(
-    operation: Operation, target: Target, fills: Mapping[str, str]
-) -> dict[str, Any]:
-    return {"command": operation.command, "host": target.host, "fixed": dict(sorted(fills.items()))}
+def _journal_header(operation: Operation[Any], target: Target[Any], fills: Fills) -> dict[str, Any]:
+    return {"command": operation.command, "host": target.host, "fixed": fills.fixed()}
 
 
 def _journal_path(
     env: Environment,
     options: BulkOptions,
-    operation: Operation,
+    operation: Operation[Any],
     source: Source,
-    target: Target,
-    fills: Mapping[str, str],
+    target: Target[Any],
+    fills: Fills,
 ) -> Path:
     """``--journal``, else one per input, command, host and options in the data directory, so
     that running the same command on the same file again resumes even without ``--journal``."""
@@ -218,18 +213,18 @@ def _journal_path(
             return Path(options.journal).expanduser()
         except RuntimeError:  # ~someone, and no one has that name
             raise UsageError(f"--journal {options.journal}: no such user") from None
-    key = json.dumps([operation.command, target.host, sorted(fills.items()), source.identity()])
+    key = json.dumps([operation.command, target.host, fills.fixed(), source.identity()])
     name = f"{operation.command}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.jsonl"
     return config.data_dir(env.environ) / "journals" / name
 
 
-def _send(
+def _send_rows(
     env: Environment,
     source: Source,
-    operation: Operation,
-    fills: Mapping[str, str],
+    operation: Operation[Any],
+    fills: Fills,
     options: BulkOptions,
-    client: Any,
+    client: Client,
     journal: Journal,
     total: int,
 ) -> ExitCode:
@@ -237,7 +232,7 @@ def _send(
     credentials_refused = threading.Event()
 
     def process(row: Row) -> None:
-        outcome = _process(row, operation, options, client, journal)
+        outcome = _run_row(row, operation, options, client, journal)
         if outcome.exit_code == ExitCode.AUTH:
             credentials_refused.set()
             stop.set()
@@ -268,8 +263,8 @@ def _send(
     return ExitCode.OK
 
 
-def _process(
-    row: Row, operation: Operation, options: BulkOptions, client: Any, journal: Journal
+def _run_row(
+    row: Row, operation: Operation[Client], options: BulkOptions, client: Client, journal: Journal
 ) -> Outcome:
     """Send one row at most once, recording it in the journal before and after."""
     if row.error:
@@ -287,7 +282,7 @@ def _process(
         )
     journal.sent(row)
     try:
-        outcome = Outcome(row, "ok", int(ExitCode.OK), result=operation.send(client, row.params))
+        outcome = Outcome(row, "ok", int(ExitCode.OK), result=operation.call(client, row.params))
     except VoucherctlError as exc:
         settled = _settle(row, operation, client, exc) if previous == UNKNOWN else None
         unknown = exc.exit_code == ExitCode.OUTCOME_UNKNOWN
@@ -300,7 +295,9 @@ def _process(
     return outcome
 
 
-def _settle(row: Row, operation: Operation, client: Any, exc: VoucherctlError) -> Outcome | None:
+def _settle(
+    row: Row, operation: Operation[Client], client: Client, exc: VoucherctlError
+) -> Outcome | None:
     """An earlier attempt got no answer and the resend was refused: ask the API what is so."""
     if operation.settle is None or exc.exit_code != ExitCode.REJECTED:
         return None

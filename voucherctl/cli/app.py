@@ -6,14 +6,13 @@ for its fifteen siblings'. ``--help``, completion and the tests use the whole ap
 """
 
 import importlib
-import inspect
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 
 from voucherctl import __version__
-from voucherctl.cli.common import COMMON_PARAMETERS, command
+from voucherctl.cli.command import BulkCommand, Command, RootGroup
 from voucherctl.errors import EXIT_CODE_HELP
 
 ENVIRONMENT_HELP = """\
@@ -50,6 +49,8 @@ GROUPS = {
         {"serve": "sandbox:serve", "reset": "sandbox:reset", "info": "sandbox:info"},
     ),
 }
+# Change commands that also run every row of a file (--from).
+BULK_COMMANDS = frozenset({"handout", "claim", "unclaim", "lock", "unlock"})
 # Common options that take a value, to find the command name behind them in argv.
 _VALUE_OPTIONS = frozenset({"-p", "--profile", "-o", "--output", "--timeout", "--max-wait"})
 
@@ -61,35 +62,20 @@ def _version(value: bool) -> None:
 
 
 def _main(
-    ctx: typer.Context,
     version: Annotated[
         bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = None,
-    **common: Any,
 ) -> None:
     """Administer SPiD and Spaaza vouchers from the command line."""
-    # Common options typed before the command; each command merges them with its own.
-    ctx.obj = common
-
-
-def _with_common_options(func: Any) -> Any:
-    signature = inspect.signature(func)
-    params = [p for p in signature.parameters.values() if p.kind != p.VAR_KEYWORD]
-    params += [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=hint, default=default)
-        for name, (hint, default) in COMMON_PARAMETERS.items()
-    ]
-    func.__signature__ = signature.replace(parameters=params)
-    func.__annotations__ = {p.name: p.annotation for p in params}
-    return func
 
 
 def _register(group: typer.Typer, name: str, target: str) -> None:
     """Add a command, with the common options and the exit codes in its --help."""
     module, function = target.split(":")
     func = getattr(importlib.import_module(f"voucherctl.cli.{module}"), function)
-    group.command(name, epilog=EPILOG)(command(func))
+    cls = BulkCommand if name in BULK_COMMANDS else Command
+    group.command(name, cls=cls, epilog=EPILOG)(func)
 
 
 def build_app(only: str | None = None) -> typer.Typer:
@@ -100,11 +86,12 @@ def build_app(only: str | None = None) -> typer.Typer:
         epilog=EPILOG,
         no_args_is_help=True,
         add_completion=False,
+        cls=RootGroup,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     )
-    app.callback()(_with_common_options(_main))
+    app.callback()(_main)
     for name, target in COMMANDS.items():
         if only in (None, name):
             _register(app, name, target)

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from voucherctl import audit as audit_log
-from voucherctl import output
-from voucherctl.env import Environment
+from voucherctl import audit_log, output
+from voucherctl.cli.command import environment
 from voucherctl.errors import UsageError
+from voucherctl.text import escape_control
 
 AUDIT_COLUMNS = [
     output.field("Time (UTC)", "time"),
@@ -40,13 +40,13 @@ def since_epoch(text: str, *, now: float | None = None) -> float:
         except ValueError:
             continue
     raise UsageError(
-        f"--since {output.escape_control(text)!r}: give a span like 24h, 7d, 30m, or a UTC date "
+        f"--since {escape_control(text)!r}: give a span like 24h, 7d, 30m, or a UTC date "
         "like 2026-11-23 or 2026-11-23T10:00"
     )
 
 
 def audit(
-    env: Environment,
+    ctx: typer.Context,
     since: Annotated[
         str | None,
         typer.Option(
@@ -63,6 +63,7 @@ def audit(
     Each entry has the time (UTC), OS user, profile, host, command, the request's identifiers
     and the outcome. The log is audit.jsonl in the data directory (VOUCHERCTL_DATA_DIR).
     """
+    env = environment(ctx)
     start = since_epoch(since) if since else None
     entries = audit_log.read(audit_log.log_path(env.environ), since=start, command=command)
     fmt = env.output_format()

@@ -1,6 +1,6 @@
 """``voucherctl auth login|status|logout``: credentials into and out of the OS keyring.
 
-The work per API lives in ``auth_spid`` and ``auth_spaaza``; this module is the commands.
+The work per API lives in ``login_spid`` and ``login_spaaza``; this module is the commands.
 """
 
 from enum import StrEnum
@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from voucherctl import config, output
-from voucherctl.env import Environment
+from voucherctl import output
+from voucherctl.cli.command import environment
+from voucherctl.cli.login import login_profile
 from voucherctl.errors import ExitCode, UsageError
 
 
@@ -26,57 +27,60 @@ STATUS_VIEW = [
     output.field("Detail", "detail"),
 ]
 
-
-def login_profile(env: Environment) -> config.Profile:
-    """The profile a login writes to: it may not exist yet."""
-    if env.options.sandbox:
-        raise UsageError("the sandbox needs no login: add --sandbox to any command instead")
-    return config.load_profile(env.environ, env.options.profile, must_exist=False)
+Host = Annotated[
+    str | None,
+    typer.Option(
+        "--host",
+        metavar="NAME|URL",
+        help="production, pre-production (SPiD), staging (Spaaza), or a base URL.",
+    ),
+]
+ClientId = Annotated[
+    str | None, typer.Option("--client-id", metavar="ID", help="SPiD: the client id.")
+]
+Username = Annotated[
+    str | None,
+    typer.Option("--username", metavar="EMAIL", help="Spaaza: log in with this account."),
+]
+Session = Annotated[
+    bool, typer.Option("--session", help="Spaaza: store an existing session instead.")
+]
+SessionUserId = Annotated[
+    str | None,
+    typer.Option("--session-user-id", metavar="N", help="Spaaza: the session's user id."),
+]
+Token = Annotated[
+    bool, typer.Option("--token", help="Spaaza: store a privileged bearer token instead.")
+]
+ChainId = Annotated[
+    str | None, typer.Option("--chain-id", metavar="N", help="Spaaza: default chain id.")
+]
+AppHostname = Annotated[
+    str | None,
+    typer.Option(
+        "--app-hostname",
+        metavar="HOST",
+        help="Spaaza: app hostname, for user and privileged auth (admins leave it unset).",
+    ),
+]
+ApiVersion = Annotated[
+    str | None,
+    typer.Option("--api-version", metavar="X.Y.Z", help="Spaaza: API version to send."),
+]
 
 
 def login(
-    env: Environment,
+    ctx: typer.Context,
     api: Annotated[Api, typer.Argument(help="Which API to log in to.")],
-    host: Annotated[
-        str | None,
-        typer.Option(
-            "--host",
-            metavar="NAME|URL",
-            help="production, pre-production (SPiD), staging (Spaaza), or a base URL.",
-        ),
-    ] = None,
-    client_id: Annotated[
-        str | None, typer.Option("--client-id", metavar="ID", help="SPiD: the client id.")
-    ] = None,
-    username: Annotated[
-        str | None,
-        typer.Option("--username", metavar="EMAIL", help="Spaaza: log in with this account."),
-    ] = None,
-    session: Annotated[
-        bool, typer.Option("--session", help="Spaaza: store an existing session instead.")
-    ] = False,
-    session_user_id: Annotated[
-        str | None,
-        typer.Option("--session-user-id", metavar="N", help="Spaaza: the session's user id."),
-    ] = None,
-    token: Annotated[
-        bool, typer.Option("--token", help="Spaaza: store a privileged bearer token instead.")
-    ] = False,
-    chain_id: Annotated[
-        str | None, typer.Option("--chain-id", metavar="N", help="Spaaza: default chain id.")
-    ] = None,
-    app_hostname: Annotated[
-        str | None,
-        typer.Option(
-            "--app-hostname",
-            metavar="HOST",
-            help="Spaaza: app hostname, for user and privileged auth (admins leave it unset).",
-        ),
-    ] = None,
-    api_version: Annotated[
-        str | None,
-        typer.Option("--api-version", metavar="X.Y.Z", help="Spaaza: API version to send."),
-    ] = None,
+    host: Host = None,
+    client_id: ClientId = None,
+    username: Username = None,
+    session: Session = False,
+    session_user_id: SessionUserId = None,
+    token: Token = False,
+    chain_id: ChainId = None,
+    app_hostname: AppHostname = None,
+    api_version: ApiVersion = None,
 ) -> None:
     """Store credentials in the OS keyring, once they were shown to work.
 
@@ -89,33 +93,35 @@ def login(
     Secrets are read from a hidden prompt, or line by line from stdin when it is not a
     terminal; never from the command line.
     """
+    env = environment(ctx)
     profile = login_profile(env)
     if api is Api.spid:
-        from voucherctl.cli import auth_spid
+        from voucherctl.cli import login_spid
 
-        auth_spid.login(env, profile, host, client_id)
+        login_spid.login(env, profile, host, client_id)
         return
-    from voucherctl.cli import auth_spaaza
+    from voucherctl.cli import login_spaaza
 
-    settings = auth_spaaza.Settings(host, chain_id, app_hostname, api_version)
+    settings = login_spaaza.Settings(host, chain_id, app_hostname, api_version)
     if token and session:
         raise UsageError("give --session or --token, not both")
     if token:
-        auth_spaaza.store_token(env, profile, settings)
+        login_spaaza.store_token(env, profile, settings)
     elif session:
-        auth_spaaza.store_session(env, profile, settings, session_user_id)
+        login_spaaza.store_session(env, profile, settings, session_user_id)
     else:
-        auth_spaaza.password_login(env, profile, settings, username)
+        login_spaaza.password_login(env, profile, settings, username)
 
 
-def status(env: Environment) -> None:
+def status(ctx: typer.Context) -> None:
     """Show which credentials each API would use, from where, and whether they work.
 
     Exits 4 when nothing is configured or a configured API refuses its credentials.
     """
-    from voucherctl.cli import auth_spaaza, auth_spid
+    from voucherctl.cli import login_spaaza, login_spid
 
-    reports = [auth_spid.status(env), auth_spaaza.status(env)]
+    env = environment(ctx)
+    reports = [login_spid.status(env), login_spaaza.status(env)]
     if env.output_format() == "table":
         profile = "sandbox" if env.options.sandbox else env.profile.name
         for report in reports:
@@ -129,19 +135,20 @@ def status(env: Environment) -> None:
 
 
 def logout(
-    env: Environment,
+    ctx: typer.Context,
     api: Annotated[
         Api | None, typer.Argument(help="Which API to log out of; both when left out.")
     ] = None,
 ) -> None:
     """Remove the profile's stored credentials and cached tokens from the OS keyring."""
-    from voucherctl.cli import auth_spaaza, auth_spid
+    from voucherctl.cli import login_spaaza, login_spid
 
+    env = environment(ctx)
     profile = login_profile(env)
     removed = []
-    if api in (None, Api.spid) and auth_spid.forget(env, profile):
+    if api in (None, Api.spid) and login_spid.forget(env, profile):
         removed.append("SPiD")
-    if api in (None, Api.spaaza) and auth_spaaza.forget(env, profile):
+    if api in (None, Api.spaaza) and login_spaaza.forget(env, profile):
         removed.append("Spaaza")
     if removed:
         env.info(f"Removed the {' and '.join(removed)} credentials of profile {profile.name!r}.")

@@ -4,29 +4,27 @@ The command module describes its change as an :class:`Operation`; this module va
 options, sends one request or hands the rows to the bulk runner, and prints the outcome.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from voucherctl import output
-from voucherctl.bulk.operation import BulkOptions, Fills, Operation
 from voucherctl.cli import params, prompt
 from voucherctl.env import Environment
 from voucherctl.errors import ExitCode, UsageError, VoucherctlError
+from voucherctl.operation import BulkOptions, Client, Fills, Operation
 
 if TYPE_CHECKING:
+    from voucherctl.bulk.runner import Target
     from voucherctl.http import Pacer
-
-ClientFactory = Callable[[Environment, "Pacer | None"], Any]
 
 
 def perform(
     env: Environment,
-    operation: Operation,
+    operation: Operation[Client],
     values: Mapping[str, str | None],
     bulk: BulkOptions,
-    client: ClientFactory,
     *,
     view: Sequence[output.Column],
     title: str,
@@ -39,7 +37,7 @@ def perform(
     """
     fallbacks = {k: v for k, v in (defaults or {}).items() if v is not None}
     if bulk.source is not None:
-        _perform_bulk(env, operation, values, bulk, client, fallbacks)
+        _perform_bulk(env, operation, values, bulk, fallbacks)
         return
     request = operation.params(
         {**fallbacks, **{k: v for k, v in values.items() if v is not None}}, params.OPTION_NAMES
@@ -48,9 +46,9 @@ def perform(
         record = {"method": operation.method, "path": operation.path, "form": request}
         output.print_record(env, record, DRY_RUN_VIEW, title="Dry run: nothing was sent")
         return
-    api = client(env, None)
+    api = operation.client_for(env, None)
     confirm(env, api.base_url, operation.command)
-    result = audited(env, operation).send(api, request)
+    result = audited(env, operation).call(api, request)
     output.print_record(env, result, view, title=title)
 
 
@@ -62,10 +60,9 @@ DRY_RUN_VIEW = [
 
 def _perform_bulk(
     env: Environment,
-    operation: Operation,
+    operation: Operation[Client],
     values: Mapping[str, str | None],
     bulk: BulkOptions,
-    client: ClientFactory,
     defaults: Mapping[str, str],
 ) -> None:
     from voucherctl.bulk.runner import Target, run
@@ -74,13 +71,13 @@ def _perform_bulk(
     given = {name: params.field(name, value) for name, value in values.items() if value is not None}
     fills = Fills(given, {name: params.field(name, value) for name, value in defaults.items()})
 
-    def connect(pacer: "Pacer") -> Target:
-        api = client(env, pacer)
+    def start(pacer: "Pacer") -> "Target[Client]":
+        api = operation.client_for(env, pacer)
         confirm(env, api.base_url, operation.command)  # after every row was validated
         # The journal names the host; an in-process sandbox has a new port every run.
         return Target(api, "sandbox" if env.options.sandbox else api.base_url)
 
-    code = run(env, audited(env, operation), fills, bulk, connect)
+    code = run(env, audited(env, operation), fills, bulk, start)
     if code:
         raise typer.Exit(int(code))
 
@@ -105,12 +102,12 @@ def confirm(env: Environment, host: str, command: str) -> None:
         raise UsageError("not confirmed; nothing was sent")
 
 
-def audited(env: Environment, operation: Operation) -> Operation:
-    """``operation`` whose every send, whatever its outcome, is appended to the audit log."""
+def audited(env: Environment, operation: Operation[Client]) -> Operation[Client]:
+    """``operation`` whose every call, whatever its outcome, is appended to the audit log."""
     from dataclasses import replace
     from functools import cache
 
-    from voucherctl.audit import AuditLog, log_path
+    from voucherctl.audit_log import AuditLog, log_path
 
     profile = "sandbox" if env.options.sandbox else env.profile.name
 
@@ -120,10 +117,10 @@ def audited(env: Environment, operation: Operation) -> Operation:
             log_path(env.environ), profile=profile, host=host, command=operation.command
         )
 
-    def send(api: Any, request: Mapping[str, str]) -> dict[str, Any]:
+    def call(api: Client, request: Mapping[str, str]) -> dict[str, Any]:
         log = log_for(api.base_url)
         try:
-            result = operation.send(api, request)
+            result = operation.call(api, request)
         except VoucherctlError as exc:
             unknown = exc.exit_code == ExitCode.OUTCOME_UNKNOWN
             log.record(request, "unknown" if unknown else "failed", int(exc.exit_code), exc.message)
@@ -131,4 +128,4 @@ def audited(env: Environment, operation: Operation) -> Operation:
         log.record(request, "ok", int(ExitCode.OK), None)
         return result
 
-    return replace(operation, send=send)
+    return replace(operation, call=call)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from voucherctl.env import Environment
+from voucherctl.cli.command import environment
 
 COMPLETE_VARIABLE = "_VOUCHERCTL_COMPLETE"
 
@@ -30,7 +30,7 @@ def script(shell: Shell) -> str:
 
 
 def completion(
-    env: Environment,
+    ctx: typer.Context,
     shell: Annotated[Shell, typer.Argument(help="The shell to complete in.")],
 ) -> None:
     """Print a shell completion script.
@@ -39,6 +39,7 @@ def completion(
     zsh:  voucherctl completion zsh > "${fpath[1]}/_voucherctl"
     fish: voucherctl completion fish > ~/.config/fish/completions/voucherctl.fish
     """
+    env = environment(ctx)
     env.stdout.write(script(shell))
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import typer
 
-from voucherctl import __version__, config, output
+from voucherctl import __version__, clients, config, output
+from voucherctl.cli.command import environment
 from voucherctl.env import Environment
 from voucherctl.errors import ExitCode, VoucherctlError
 
@@ -35,12 +36,13 @@ class Check:
         return {"name": self.name, "ok": self.ok, "detail": self.detail}
 
 
-def doctor(env: Environment) -> None:
+def doctor(ctx: typer.Context) -> None:
     """Check configuration, credentials and reachability of both APIs.
 
     Prints every check (name, ok, detail; never a secret) and exits 0 when all pass, else the
     exit code of the first failure (2 configuration, 4 credentials, 7 network, ...).
     """
+    env = environment(ctx)
     checks = [_versions(), *_configuration(env)]
     configured = 0
     for api, probe in (("spid", _spid), ("spaaza", _spaaza)):
@@ -94,11 +96,11 @@ def _configuration(env: Environment) -> list[Check]:
 
 
 def _spid(env: Environment) -> list[Check]:
-    from voucherctl import connect
+    from voucherctl import clients
 
     if not (env.options.sandbox or env.var("VOUCHERCTL_SPID_URL") or env.profile.spid.base_url):
         return []
-    return _api_checks(env, "spid", lambda: connect.spid(env), _spid_read)
+    return _api_checks(env, "spid", lambda: clients.spid(env), _spid_read)
 
 
 def _spid_read(client: Any) -> str:
@@ -108,18 +110,16 @@ def _spid_read(client: Any) -> str:
 
 
 def _spaaza(env: Environment) -> list[Check]:
-    from voucherctl import connect
+    from voucherctl import clients
 
     if not (env.options.sandbox or env.var("VOUCHERCTL_SPAAZA_URL") or env.profile.spaaza.base_url):
         return []
-    return _api_checks(env, "spaaza", lambda: connect.spaaza(env), _spaaza_read(env))
+    return _api_checks(env, "spaaza", lambda: clients.spaaza(env), _spaaza_read(env))
 
 
 def _spaaza_read(env: Environment) -> Callable[[Any], str]:
     def read(client: Any) -> str:
-        from voucherctl.cli.auth_spaaza import check_session
-
-        check_session(env, client)
+        client.check_session(clients.spaaza_chain_id(env, None))
         return "session accepted"
 
     return read

@@ -6,7 +6,7 @@ import typer
 
 from voucherctl import output
 from voucherctl.cli import validate
-from voucherctl.env import Environment
+from voucherctl.cli.command import environment
 from voucherctl.spid import TYPE_NAMES
 
 
@@ -44,16 +44,17 @@ GROUP_VIEW = [
 
 
 def groups(
-    env: Environment,
+    ctx: typer.Context,
     title: Annotated[
         str | None,
         typer.Option("--title", metavar="TEXT", help="Only groups whose title contains TEXT."),
     ] = None,
 ) -> None:
     """List the SPiD voucher groups of the client."""
-    from voucherctl import connect
+    env = environment(ctx)
+    from voucherctl import clients
 
-    found = connect.spid(env).groups()
+    found = clients.spid(env).groups()
     if title:
         wanted = title.casefold()
         found = [g for g in found if wanted in str(g.get("title", "")).casefold()]
@@ -61,12 +62,13 @@ def groups(
 
 
 def group(
-    env: Environment,
+    ctx: typer.Context,
     group_id: Annotated[str, typer.Argument(metavar="ID", help="Voucher group id.")],
 ) -> None:
     """Show one SPiD voucher group."""
+    env = environment(ctx)
     group_id = validate.numeric_id(group_id, "ID")
-    from voucherctl import connect
+    from voucherctl import clients
 
-    found = connect.spid(env).group(group_id)
+    found = clients.spid(env).group(group_id)
     output.print_record(env, found, GROUP_VIEW, title=f"Voucher group {group_id}")

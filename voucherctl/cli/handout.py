@@ -5,10 +5,11 @@ from typing import Annotated, Any
 
 import typer
 
-from voucherctl import output
-from voucherctl.bulk.operation import BulkOptions, Operation
+from voucherctl import clients, output
 from voucherctl.cli import change, params
-from voucherctl.env import Environment
+from voucherctl.cli.command import bulk, environment
+from voucherctl.operation import Operation
+from voucherctl.spid import SpidClient
 
 HANDOUT_VIEW = [
     output.Column("Handed out", lambda r: r.get("success")),
@@ -17,29 +18,23 @@ HANDOUT_VIEW = [
 ]
 
 
-def _send(client: Any, request: Mapping[str, str]) -> dict[str, Any]:
-    return client.handout(request["userId"], request["voucherGroupId"])  # type: ignore[no-any-return]
+def _hand_out(client: SpidClient, request: Mapping[str, str]) -> dict[str, Any]:
+    return client.handout(request["userId"], request["voucherGroupId"])
 
 
-def _client(env: Environment, pacer: Any) -> Any:
-    from voucherctl import connect
-
-    return connect.spid(env, pacer)
-
-
-OPERATION = Operation(
+HANDOUT: Operation[SpidClient] = Operation(
     command="handout",
     columns=("userId", "voucherGroupId"),
     params=params.handout,
-    send=_send,
+    client_for=clients.spid,
+    call=_hand_out,
     method="POST",
     path="/api/2/voucher_handout",
 )
 
 
 def handout(
-    env: Environment,
-    bulk: BulkOptions,
+    ctx: typer.Context,
     user: Annotated[str | None, typer.Option("--user", metavar="ID", help="SPiD user id.")] = None,
     group: Annotated[
         str | None,
@@ -57,5 +52,5 @@ def handout(
     """
     values = {"userId": user, "voucherGroupId": group}
     change.perform(
-        env, OPERATION, values, bulk, _client, view=HANDOUT_VIEW, title="Voucher handed out"
+        environment(ctx), HANDOUT, values, bulk(ctx), view=HANDOUT_VIEW, title="Voucher handed out"
     )

@@ -1,22 +1,17 @@
 """``voucherctl lock`` and ``voucherctl unlock``: hold a voucher for one basket transaction."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from voucherctl.bulk.operation import BulkOptions, Operation
+from voucherctl import clients
 from voucherctl.cli import change, params
+from voucherctl.cli.command import bulk, environment
 from voucherctl.cli.spaaza_voucher import VOUCHER_VIEW, VoucherId, VoucherKey
-from voucherctl.env import Environment
+from voucherctl.operation import Operation
+from voucherctl.spaaza import SpaazaClient
 
-
-def _client(env: Environment, pacer: Any) -> Any:
-    from voucherctl import connect
-
-    return connect.spaaza(env, pacer)
-
-
-LOCK = Operation(
+LOCK: Operation[SpaazaClient] = Operation(
     command="lock",
     columns=(
         "voucher_key",
@@ -26,52 +21,57 @@ LOCK = Operation(
         "voucher_lock_period",
     ),
     params=params.lock,
-    send=lambda client, request: client.lock(request),
+    client_for=clients.spaaza,
+    call=SpaazaClient.lock,
     method="PUT",
     path="/lock-voucher",
     idempotent=True,  # locking again with the same codes only renews the lock
 )
-UNLOCK = Operation(
+UNLOCK: Operation[SpaazaClient] = Operation(
     command="unlock",
     columns=("voucher_key", "voucher_id"),
     params=params.unlock,
-    send=lambda client, request: client.unlock(request),
+    client_for=clients.spaaza,
+    call=SpaazaClient.unlock,
     method="PUT",
     path="/unlock-voucher",
     idempotent=True,
 )
 
+BasketCode = Annotated[
+    str | None,
+    typer.Option(
+        "--basket-code",
+        metavar="S",
+        help="Only a basket transaction with this retailer basket code may redeem it.",
+    ),
+]
+LockingCode = Annotated[
+    str | None,
+    typer.Option(
+        "--locking-code",
+        metavar="S",
+        help="Only a basket transaction with this voucher locking code may redeem it.",
+    ),
+]
+Period = Annotated[
+    str | None,
+    typer.Option(
+        "--period",
+        metavar="SECONDS",
+        help="How long the lock holds, 120..3600 seconds.",
+        show_default="300, the server's default",
+    ),
+]
+
 
 def lock(
-    env: Environment,
-    bulk: BulkOptions,
+    ctx: typer.Context,
     voucher_key: VoucherKey = None,
     voucher_id: VoucherId = None,
-    basket_code: Annotated[
-        str | None,
-        typer.Option(
-            "--basket-code",
-            metavar="S",
-            help="Only a basket transaction with this retailer basket code may redeem it.",
-        ),
-    ] = None,
-    locking_code: Annotated[
-        str | None,
-        typer.Option(
-            "--locking-code",
-            metavar="S",
-            help="Only a basket transaction with this voucher locking code may redeem it.",
-        ),
-    ] = None,
-    period: Annotated[
-        str | None,
-        typer.Option(
-            "--period",
-            metavar="SECONDS",
-            help="How long the lock holds, 120..3600 seconds.",
-            show_default="300, the server's default",
-        ),
-    ] = None,
+    basket_code: BasketCode = None,
+    locking_code: LockingCode = None,
+    period: Period = None,
 ) -> None:
     """Lock a voucher for a basket transaction, for --period seconds.
 
@@ -88,12 +88,13 @@ def lock(
         "voucher_locking_code": locking_code,
         "voucher_lock_period": period,
     }
-    change.perform(env, LOCK, values, bulk, _client, view=VOUCHER_VIEW, title="Voucher locked")
+    change.perform(
+        environment(ctx), LOCK, values, bulk(ctx), view=VOUCHER_VIEW, title="Voucher locked"
+    )
 
 
 def unlock(
-    env: Environment,
-    bulk: BulkOptions,
+    ctx: typer.Context,
     voucher_key: VoucherKey = None,
     voucher_id: VoucherId = None,
 ) -> None:
@@ -102,4 +103,6 @@ def unlock(
     With --from FILE, every row of a CSV with the column voucher_key or voucher_id.
     """
     values = {"voucher_key": voucher_key, "voucher_id": voucher_id}
-    change.perform(env, UNLOCK, values, bulk, _client, view=VOUCHER_VIEW, title="Voucher unlocked")
+    change.perform(
+        environment(ctx), UNLOCK, values, bulk(ctx), view=VOUCHER_VIEW, title="Voucher unlocked"
+    )

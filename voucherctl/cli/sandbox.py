@@ -8,8 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from voucherctl import config, output
+from voucherctl.cli.command import environment
 from voucherctl.env import Environment
 from voucherctl.errors import UsageError
+from voucherctl.text import escape_control
 
 StatePath = Annotated[
     Path | None,
@@ -23,10 +25,10 @@ StatePath = Annotated[
 
 
 def _state(env: Environment, given: Path | None) -> Path:
-    from voucherctl.connect import SANDBOX_STATE_FILE
+    from voucherctl.clients import SANDBOX_STATE_FILE
 
     path = given or config.data_dir(env.environ) / SANDBOX_STATE_FILE
-    shown = output.escape_control(str(path))
+    shown = escape_control(str(path))
     try:
         if not path.name or path.is_dir():
             raise UsageError(f"--state {shown!r} is a directory; name a file, e.g. state.sqlite3")
@@ -37,7 +39,7 @@ def _state(env: Environment, given: Path | None) -> Path:
 
 
 def serve(
-    env: Environment,
+    ctx: typer.Context,
     host: Annotated[
         str, typer.Option("--host", help="Loopback address to listen on.")
     ] = "127.0.0.1",
@@ -79,6 +81,7 @@ def serve(
     Commands given --sandbox use it when it runs on the default port 8765, and otherwise start
     their own over the same state file. The base URL is printed on stdout once listening.
     """
+    env = environment(ctx)
     from voucherctl.sandbox import SandboxOptions, serve_forever
 
     if not config.is_loopback(host):
@@ -129,21 +132,23 @@ def _stop_quietly(signum: int, frame: Any) -> None:
     raise _Stopped
 
 
-def reset(env: Environment, state: StatePath = None) -> None:
+def reset(ctx: typer.Context, state: StatePath = None) -> None:
     """Drop all sandbox state and seed it afresh."""
+    env = environment(ctx)
     from voucherctl.sandbox import reset_state
 
     path = _state(env, state)
     try:
         reset_state(path)
     except (OSError, sqlite3.Error) as exc:
-        shown = output.escape_control(str(path))
+        shown = escape_control(str(path))
         raise UsageError(f"--state {shown!r} cannot hold the sandbox's database ({exc})") from None
     env.info(f"sandbox state {path} reset to its seed data")
 
 
-def info(env: Environment) -> None:
+def info(ctx: typer.Context) -> None:
     """Print the sandbox's credentials and the ids of its seed data."""
+    env = environment(ctx)
     from voucherctl.sandbox import SANDBOX
 
     details = SANDBOX.as_dict()

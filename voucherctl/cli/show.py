@@ -6,7 +6,7 @@ import typer
 
 from voucherctl import output
 from voucherctl.cli import validate
-from voucherctl.env import Environment
+from voucherctl.cli.command import environment
 from voucherctl.spid import STATUS_NAMES, TYPE_NAMES
 
 
@@ -34,14 +34,15 @@ VOUCHER_VIEW = [
 
 
 def show(
-    env: Environment,
+    ctx: typer.Context,
     code: Annotated[
         str, typer.Argument(metavar="CODE", help="The voucher code, e.g. 64-HB2I-OPBL.")
     ],
 ) -> None:
     """Show a SPiD voucher by its code."""
+    env = environment(ctx)
     code = validate.text(code, "CODE")
-    from voucherctl import connect
+    from voucherctl import clients
 
-    voucher = connect.spid(env).voucher(code)
+    voucher = clients.spid(env).voucher(code)
     output.print_record(env, voucher, VOUCHER_VIEW, title=f"Voucher {code}")

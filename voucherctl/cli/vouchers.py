@@ -1,7 +1,10 @@
 """``voucherctl vouchers USER``: what a Spaaza user holds, for support."""
 
+import typer
+
 from voucherctl import output
 from voucherctl.cli import params
+from voucherctl.cli.command import environment
 from voucherctl.cli.spaaza_voucher import (
     VOUCHER_COLUMNS,
     AuthPointId,
@@ -11,11 +14,10 @@ from voucherctl.cli.spaaza_voucher import (
     UserId,
     Username,
 )
-from voucherctl.env import Environment
 
 
 def vouchers(
-    env: Environment,
+    ctx: typer.Context,
     user_id: UserId = None,
     member_number: MemberNumber = None,
     username: Username = None,
@@ -28,7 +30,8 @@ def vouchers(
     Name the user with one of --user-id, --member-number, --username, --auth-point-id, --aux-id.
     JSON output is Spaaza's answer as returned; the table lists every voucher found in it.
     """
-    from voucherctl import connect
+    env = environment(ctx)
+    from voucherctl import clients
     from voucherctl.spaaza import vouchers_in
 
     values = {
@@ -37,10 +40,10 @@ def vouchers(
         "username": username,
         "authentication_point_identifier": auth_point_id,
         "auxiliary_identifier": aux_id,
-        "chain_id": connect.spaaza_chain_id(env, chain_id),
+        "chain_id": clients.spaaza_chain_id(env, chain_id),
     }
     query = {**params.user(values, required=True), **params.chain(values)}
-    results = connect.spaaza(env).user_vouchers(query)
+    results = clients.spaaza(env).user_vouchers(query)
     if env.output_format() in ("table", "csv", "jsonl"):
         output.print_list(env, vouchers_in(results), VOUCHER_COLUMNS, title="Vouchers")
     else:

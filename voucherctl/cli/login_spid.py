@@ -2,56 +2,27 @@
 
 from typing import Any
 
-from voucherctl import config, output
+from voucherctl import clients, config
 from voucherctl.cli import prompt
-from voucherctl.credentials import (
-    SPID_ENV_HINT,
-    KeyringTokenCache,
-    MemoryTokenCache,
-    SpidCredentials,
-    check_client_id,
-    spid_keys,
-)
+from voucherctl.cli.login import host_url, save, show_login
+from voucherctl.credential_sets import MemoryTokenCache, SpidCredentials
+from voucherctl.credentials import SPID_ENV_HINT, KeyringTokenCache, check_client_id, spid_keys
 from voucherctl.env import Environment
-from voucherctl.errors import UsageError, VoucherctlError
+from voucherctl.errors import VoucherctlError
 from voucherctl.keychain import Keychain
-
-LOGIN_VIEW = [
-    output.field("Profile", "profile"),
-    output.field("API", "api"),
-    output.field("Host", "host"),
-]
-
-
-def host_url(
-    env: Environment, given: str | None, current: str | None, hosts: dict[str, str]
-) -> str:
-    """A base URL from a host's name (production, ...) or a URL; asked for on a terminal."""
-    choice = given
-    if not choice and env.stdin_isatty:
-        names = ", ".join(hosts)
-        choice = prompt.ask(env, f"Host ({names}, or a URL)", default=current or "production")
-    choice = choice or current
-    if not choice:
-        raise UsageError(f"--host is required: one of {', '.join(hosts)}, or a base URL")
-    return config.validate_base_url(hosts.get(choice, choice), what="--host")
-
-
-def save(env: Environment, profile: config.Profile) -> None:
-    config.ConfigFile(config.config_dir(env.environ) / "config.toml").save_profile(profile)
 
 
 def login(
     env: Environment, profile: config.Profile, host: str | None, client_id: str | None
 ) -> None:
     """Fetch a token with the client credentials; only then store id, secret and token."""
-    from voucherctl.spid import SpidClient
-
     base_url = host_url(env, host, profile.spid.base_url, config.SPID_HOSTS)
     client_id = client_id or profile.spid.client_id
     if not client_id and env.stdin_isatty:
         client_id = prompt.ask(env, "SPiD client id")
     if not client_id:
+        from voucherctl.errors import UsageError
+
         raise UsageError("--client-id is required when not on a terminal")
     client_id = check_client_id(client_id, "--client-id")
     secret = prompt.secret(env, f"Client secret of {client_id}", what="client secret")
@@ -59,7 +30,7 @@ def login(
     credentials = SpidCredentials(
         source="login", client_id=client_id, client_secret=secret, cache=MemoryTokenCache()
     )
-    token = SpidClient(env.http(), base_url, credentials).fetch_token()
+    token = clients.build_spid(env, base_url, credentials).fetch_token()
 
     keychain = Keychain(SPID_ENV_HINT)
     secret_key, token_key = spid_keys(profile.name)
@@ -72,18 +43,16 @@ def login(
         f"Logged in to SPiD at {base_url} as client {client_id}; profile {profile.name!r} "
         "saved, secret stored in the OS keyring."
     )
-    if env.output_format() != "table":
-        record = {"profile": profile.name, "api": "spid", "host": base_url}
-        output.print_record(env, record, LOGIN_VIEW)
+    show_login(env, profile, "spid", base_url)
 
 
 def status(env: Environment) -> dict[str, Any]:
     """Where SPiD credentials come from, and whether the API takes them (a read of groups)."""
-    from voucherctl import connect
+    from voucherctl import clients
 
     report: dict[str, Any] = {"api": "spid", "host": None, "source": None, "configured": False}
     try:
-        client = connect.spid(env)
+        client = clients.spid(env)
     except VoucherctlError as exc:
         return {**report, "ok": False, "detail": exc.message}
     report.update(host=client.base_url, source=client.credentials.source, configured=True)

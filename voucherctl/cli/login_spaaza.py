@@ -8,14 +8,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from voucherctl import config, output
+from voucherctl import clients, config
 from voucherctl.cli import prompt, validate
-from voucherctl.cli.auth_spid import LOGIN_VIEW, host_url, save
-from voucherctl.credentials import SPAAZA_ENV_HINT, spaaza_keys
+from voucherctl.cli.login import host_url, save, show_login
+from voucherctl.credential_sets import SPAAZA_ENV_HINT
+from voucherctl.credentials import spaaza_keys
 from voucherctl.env import Environment
-from voucherctl.errors import ExitCode, UsageError, VoucherctlError
+from voucherctl.errors import UsageError, VoucherctlError
 from voucherctl.keychain import Keychain
-from voucherctl.spaaza import SpaazaClient
 
 
 @dataclass
@@ -53,7 +53,14 @@ def password_login(
     username = validate.email(username, "--username")
     password = prompt.secret(env, f"Password of {username}", what="password")
 
-    client = _client(env, profile, SpaazaClient)
+    assert profile.spaaza.base_url
+    client = clients.build_spaaza(
+        env,
+        profile.spaaza.base_url,
+        None,
+        api_version=profile.spaaza.api_version,
+        app_hostname=profile.spaaza.app_hostname,
+    )
     info = client.login(username, password)
     if not info.get("session_key") and info.get("session_passcode_key"):
         env.info("Two-factor login: Spaaza has emailed you a passcode.")
@@ -113,62 +120,28 @@ def _saved(env: Environment, profile: config.Profile, what: str) -> None:
     save(env, profile)
     host = profile.spaaza.base_url
     env.info(f"Stored the Spaaza {what} for {host} in the OS keyring; profile {profile.name!r}.")
-    if env.output_format() != "table":
-        output.print_record(
-            env, {"profile": profile.name, "api": "spaaza", "host": host}, LOGIN_VIEW
-        )
-
-
-def _client(env: Environment, profile: config.Profile, cls: Any) -> Any:
-    assert profile.spaaza.base_url
-    return cls(
-        env.http(),
-        profile.spaaza.base_url,
-        None,
-        api_version=profile.spaaza.api_version or config.DEFAULT_SPAAZA_API_VERSION,
-        app_hostname=profile.spaaza.app_hostname,
-    )
+    show_login(env, profile, "spaaza", host)
 
 
 def status(env: Environment) -> dict[str, Any]:
     """Where Spaaza credentials come from, and whether the API accepts them."""
-    from voucherctl import connect
+    from voucherctl import clients
 
     report: dict[str, Any] = {"api": "spaaza", "host": None, "source": None, "configured": False}
     try:
-        client = connect.spaaza(env)
+        client = clients.spaaza(env)
     except VoucherctlError as exc:
         return {**report, "ok": False, "detail": exc.message}
     credentials = client.credentials
     assert credentials is not None
     report.update(host=client.base_url, source=credentials.source, configured=True)
     try:
-        check_session(env, client)
+        client.check_session(clients.spaaza_chain_id(env, None))
     except VoucherctlError as exc:
         return {**report, "ok": False, "detail": exc.message}
     kind = "privileged token" if credentials.token else f"session of user {credentials.user_id}"
     until = f", valid until {credentials.expires} UTC" if credentials.expires else ""
     return {**report, "ok": True, "detail": f"{kind} accepted{until}"}
-
-
-def check_session(env: Environment, client: SpaazaClient) -> None:
-    """Raise when Spaaza refuses the client's session or token, or cannot be reached.
-
-    Spaaza has no call that only checks a session, so this reads the session user's vouchers:
-    any answer but a session error means the session was accepted.
-    """
-    from voucherctl import connect
-
-    credentials = client.credentials
-    probe = {"user_id": credentials.user_id} if credentials and credentials.user_id else {}
-    chain_id = connect.spaaza_chain_id(env, None)
-    if chain_id:
-        probe["chain_id"] = chain_id
-    try:
-        client.user_vouchers(probe)
-    except VoucherctlError as exc:
-        if exc.exit_code in (ExitCode.AUTH, ExitCode.OUTCOME_UNKNOWN, ExitCode.ERROR):
-            raise
 
 
 def forget(env: Environment, profile: config.Profile) -> bool:

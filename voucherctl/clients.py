@@ -1,19 +1,16 @@
-"""Which host to talk to, with which credentials: API clients built from an Environment.
+"""API clients built from an Environment: which host to talk to, with which credentials.
 
+Every command gets its SPiD and Spaaza clients here (``auth login`` too, with the credentials
+it is about to store), so they all share one HTTP setup and one way of reporting warnings.
 Nothing goes to a production host that no profile or variable names, and ``--sandbox`` never
-looks at variables, keyring or config at all.
+looks at variables, keyring or config at all (docs/contract.md#sandbox).
 """
 
 from typing import TYPE_CHECKING
 
 from voucherctl import config
-from voucherctl.credentials import (
-    MemoryTokenCache,
-    SpaazaCredentials,
-    SpidCredentials,
-    resolve_spaaza,
-    resolve_spid,
-)
+from voucherctl.credential_sets import MemoryTokenCache, SpaazaCredentials, SpidCredentials
+from voucherctl.credentials import resolve_spaaza, resolve_spid
 from voucherctl.env import Environment
 from voucherctl.errors import UsageError
 from voucherctl.spaaza import SpaazaClient
@@ -57,6 +54,13 @@ def spid(env: Environment, pacer: "Pacer | None" = None) -> SpidClient:
         )
     else:
         credentials = resolve_spid(env.environ, env.profile)
+    return build_spid(env, base_url, credentials, pacer)
+
+
+def build_spid(
+    env: Environment, base_url: str, credentials: SpidCredentials, pacer: "Pacer | None" = None
+) -> SpidClient:
+    """A SPiD client for these credentials (``auth login`` checks new ones with it)."""
     return SpidClient(env.http(pacer), base_url, credentials)
 
 
@@ -74,42 +78,45 @@ def spaaza_chain_id(env: Environment, given: str | None) -> str | None:
     return given or env.var("VOUCHERCTL_SPAAZA_CHAIN_ID") or env.profile.spaaza.chain_id
 
 
-def spaaza(
-    env: Environment, pacer: "Pacer | None" = None, *, authenticated: bool = True
-) -> SpaazaClient:
+def spaaza(env: Environment, pacer: "Pacer | None" = None) -> SpaazaClient:
     """A Spaaza client for this invocation (``pacer``: shared by the workers of a bulk run)."""
     base_url = spaaza_base_url(env)
     if env.options.sandbox:
-        return _sandbox_spaaza(env, base_url, pacer)
+        from voucherctl.sandbox import SANDBOX
+
+        credentials = SpaazaCredentials(
+            source="sandbox",
+            user_id=str(SANDBOX.spaaza_session_user_id),
+            session_key=SANDBOX.spaaza_session_key,
+        )
+        return build_spaaza(env, base_url, credentials, pacer=pacer)
     settings = env.profile.spaaza
-    credentials = resolve_spaaza(env.environ, env.profile) if authenticated else None
+    return build_spaaza(
+        env,
+        base_url,
+        resolve_spaaza(env.environ, env.profile),
+        api_version=env.var("VOUCHERCTL_SPAAZA_API_VERSION") or settings.api_version,
+        app_hostname=env.var("VOUCHERCTL_SPAAZA_APP_HOSTNAME") or settings.app_hostname,
+        pacer=pacer,
+    )
+
+
+def build_spaaza(
+    env: Environment,
+    base_url: str,
+    credentials: SpaazaCredentials | None,
+    *,
+    api_version: str | None = None,
+    app_hostname: str | None = None,
+    pacer: "Pacer | None" = None,
+) -> SpaazaClient:
+    """A Spaaza client for these credentials (None: for logging in)."""
     return SpaazaClient(
         env.http(pacer),
         base_url,
         credentials,
-        api_version=env.var("VOUCHERCTL_SPAAZA_API_VERSION")
-        or settings.api_version
-        or config.DEFAULT_SPAAZA_API_VERSION,
-        app_hostname=_app_hostname(
-            env.var("VOUCHERCTL_SPAAZA_APP_HOSTNAME") or settings.app_hostname
-        ),
-        on_warning=env.warn,
-    )
-
-
-def _sandbox_spaaza(env: Environment, base_url: str, pacer: "Pacer | None") -> SpaazaClient:
-    from voucherctl.sandbox import SANDBOX
-
-    credentials = SpaazaCredentials(
-        source="sandbox",
-        user_id=str(SANDBOX.spaaza_session_user_id),
-        session_key=SANDBOX.spaaza_session_key,
-    )
-    return SpaazaClient(
-        env.http(pacer),
-        base_url,
-        credentials,
-        api_version=config.DEFAULT_SPAAZA_API_VERSION,
+        api_version=api_version or config.DEFAULT_SPAAZA_API_VERSION,
+        app_hostname=_app_hostname(app_hostname),
         on_warning=env.warn,
     )
 
@@ -167,7 +174,7 @@ def _start_sandbox(env: Environment, state: str) -> str:
 def _app_hostname(value: str | None) -> str | None:
     """The app hostname, which travels in an HTTP header: ASCII, one word."""
     if value is not None and not (value.isascii() and value.isprintable() and " " not in value):
-        from voucherctl.output import escape_control
+        from voucherctl.text import escape_control
 
         raise UsageError(
             f"the Spaaza app hostname {escape_control(value)!r} is not a host name; fix "

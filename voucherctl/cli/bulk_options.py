@@ -1,0 +1,109 @@
+"""The ``--from`` option group that turns handout, claim, unclaim, lock and unlock into bulk runs
+(docs/contract.md#bulk-runs)."""
+
+import math
+from typing import Annotated
+
+import typer
+
+from voucherctl.errors import UsageError
+from voucherctl.operation import BulkOptions
+
+MAX_CONCURRENCY = 64
+DEFAULT_CONCURRENCY = 4
+MIN_RATE = 0.01  # one request every 100 s; slower than that is a typo, not a quota
+
+
+def bulk_options(
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="FILE",
+            help="Run every row of a CSV file ('-' for stdin) whose header names the API's "
+            "columns, instead of the single-item options.",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency",
+            metavar="N",
+            show_default=str(DEFAULT_CONCURRENCY),
+            help="Requests in flight at once.",
+        ),
+    ] = None,
+    journal: Annotated[
+        str | None,
+        typer.Option(
+            "--journal",
+            metavar="PATH",
+            show_default="one per command, host and input file in the data directory",
+            help="Record of every row's outcome; the same command with the same journal skips "
+            "rows already done.",
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Go on with the last run of this command on this input even when it finished: "
+            "done rows are skipped, failed rows sent again.",
+        ),
+    ] = False,
+    retry_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--retry-unknown",
+            help="Also resend rows sent earlier that got no answer (the change may be made twice).",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Validate and print what would be sent; send nothing."),
+    ] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid",
+            help="Send the valid rows; report invalid ones as failed rows (exit_code 2).",
+        ),
+    ] = False,
+    max_rate: Annotated[
+        float | None,
+        typer.Option("--max-rate", metavar="N", help="At most N requests per second."),
+    ] = None,
+) -> BulkOptions:
+    """Options of bulk runs, checked together."""
+    if source is None:
+        only_bulk = [
+            flag
+            for flag, given in (
+                ("--concurrency", concurrency is not None),
+                ("--journal", journal is not None),
+                ("--resume", resume),
+                ("--retry-unknown", retry_unknown),
+                ("--skip-invalid", skip_invalid),
+                ("--max-rate", max_rate is not None),
+            )
+            if given
+        ]
+        if only_bulk:
+            raise UsageError(f"{', '.join(only_bulk)} can only be used with --from FILE")
+        return BulkOptions(dry_run=dry_run)
+    if concurrency is None:
+        concurrency = DEFAULT_CONCURRENCY
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise UsageError(f"--concurrency must be from 1 to {MAX_CONCURRENCY}, not {concurrency}")
+    if max_rate is not None and (not math.isfinite(max_rate) or max_rate < MIN_RATE):
+        raise UsageError(f"--max-rate must be a number of requests per second from {MIN_RATE} up")
+    return BulkOptions(
+        source=source,
+        concurrency=concurrency,
+        journal=journal,
+        resume=resume,
+        retry_unknown=retry_unknown,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        max_rate=max_rate,
+    )

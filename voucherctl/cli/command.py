@@ -1,0 +1,167 @@
+"""How a voucherctl command runs: its option groups, its Environment, its one error boundary.
+
+A command module declares only its own arguments and options. The command classes here add
+the option groups every command shares (``cli/options.py``; bulk commands also
+``cli/bulk_options.py``), take their values out before Typer calls the command, and build the
+:class:`Environment` the command gets with :func:`environment`. Every exception becomes a
+message on stderr and an exit code in :func:`error_boundary`, and nowhere else.
+"""
+
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, ClassVar, Generic, TypeVar
+
+import typer
+from typer import _click as click  # typer vendors click; typer is pinned (pyproject.toml)
+from typer.core import TyperCommand, TyperGroup
+from typer.main import get_params_convertors_ctx_param_name_from_function
+
+from voucherctl import config
+from voucherctl.cli.bulk_options import bulk_options
+from voucherctl.cli.options import TypedOptions, common_options, merge
+from voucherctl.env import Environment
+from voucherctl.errors import ExitCode, VoucherctlError
+from voucherctl.operation import BulkOptions
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class OptionGroup(Generic[T]):
+    """Options declared once, as the parameters of ``declare``, whose body builds their value."""
+
+    title: str
+    declare: Callable[..., T]
+
+    @cached_property
+    def _declared(self) -> tuple[list[Any], dict[str, Callable[[Any], Any]]]:
+        params, convertors, _ = get_params_convertors_ctx_param_name_from_function(self.declare)
+        return params, convertors
+
+    def parameters(self) -> list[click.Parameter]:
+        """Fresh Click parameters for one more command."""
+        return list(get_params_convertors_ctx_param_name_from_function(self.declare)[0])
+
+    def names(self) -> set[str]:
+        return {param.name for param in self._declared[0]}
+
+    def take(self, ctx: click.Context) -> T:
+        """Remove the group's values from ``ctx.params`` and build the group's value of them."""
+        params, convertors = self._declared
+        values = {}
+        for param in params:
+            value = ctx.params.pop(param.name, None)
+            convert = convertors.get(param.name)
+            values[param.name] = convert(value) if convert and value is not None else value
+        return self.declare(**values)
+
+
+COMMON = OptionGroup("Common options", common_options)
+BULK = OptionGroup("Bulk options", bulk_options)
+
+_ENVIRONMENT = "voucherctl.environment"
+_BULK = "voucherctl.bulk"
+_TYPED_BEFORE = "voucherctl.typed_before"
+
+
+def environment(ctx: typer.Context) -> Environment:
+    """The Environment of the command being run."""
+    env: Environment = ctx.meta[_ENVIRONMENT]
+    return env
+
+
+def bulk(ctx: typer.Context) -> BulkOptions:
+    """The bulk options of the command being run (a ``BulkCommand``)."""
+    options: BulkOptions = ctx.meta[_BULK]
+    return options
+
+
+class Command(TyperCommand):
+    """A command with the common options after its own, in a help section of their own."""
+
+    groups: ClassVar[tuple[OptionGroup[Any], ...]] = (COMMON,)
+
+    def __init__(self, *args: Any, params: list[click.Parameter] | None = None, **kw: Any):
+        added = [param for group in self.groups for param in group.parameters()]
+        super().__init__(*args, params=[*(params or []), *added], **kw)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        typed: TypedOptions = COMMON.take(ctx)
+        before = ctx.meta.get(_TYPED_BEFORE) or TypedOptions()
+        with error_boundary(verbose=bool(typed.verbose or before.verbose)):
+            environ = config.environ_snapshot()
+            ctx.meta[_ENVIRONMENT] = Environment(
+                options=merge(typed, before, environ), environ=environ
+            )
+            if BULK in self.groups:
+                ctx.meta[_BULK] = BULK.take(ctx)
+            return super().invoke(ctx)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        grouped = {name for group in self.groups for name in group.names()}
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
+        for group in self.groups:
+            sections[group.title] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                sections["Arguments"].append(record)
+            elif param.name not in grouped:
+                sections["Options"].append(record)
+            else:
+                title = next(g.title for g in self.groups if param.name in g.names())
+                sections[title].append(record)
+        for title, records in sections.items():
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
+
+class BulkCommand(Command):
+    """A change command that also runs every row of a file (``--from``)."""
+
+    groups = (BULK, COMMON)
+
+
+class RootGroup(TyperGroup):
+    """The top level: the common options may also come before the command path."""
+
+    def __init__(self, *args: Any, params: list[click.Parameter] | None = None, **kw: Any):
+        super().__init__(*args, params=[*(params or []), *COMMON.parameters()], **kw)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        ctx.meta[_TYPED_BEFORE] = COMMON.take(ctx)
+        return super().invoke(ctx)
+
+
+@contextmanager
+def error_boundary(*, verbose: bool) -> Iterator[None]:
+    """The one place an exception becomes a message on stderr and an exit code."""
+    from voucherctl.redact import scrub
+    from voucherctl.text import escape_control
+
+    def fail(message: str, code: ExitCode) -> typer.Exit:
+        sys.stderr.write(f"voucherctl: error: {escape_control(scrub(message))}\n")
+        return typer.Exit(int(code))
+
+    try:
+        yield
+    except VoucherctlError as exc:
+        raise fail(exc.message, exc.exit_code) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted", ExitCode.INTERRUPTED) from None
+    except BrokenPipeError:
+        raise typer.Exit(int(ExitCode.OK)) from None  # the reader (head, grep -q) had enough
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        if verbose:
+            sys.stderr.write(scrub("".join(traceback.format_exc())))
+        hint = "" if verbose else " (run with --verbose for details)"
+        raise fail(f"unexpected error: {type(exc).__name__}: {exc}{hint}", ExitCode.ERROR) from None

@@ -1,0 +1,195 @@
+"""The options every command accepts, declared once (docs/contract.md#common-options).
+
+:func:`common_options` is an option group: its parameters are the options, as Typer reads any
+command's, and its body gathers what was typed. ``cli/command.py`` adds the group to every
+command and to the top level, because users type them before or after the command path.
+"""
+
+import math
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from voucherctl.env import DEFAULT_MAX_WAIT, DEFAULT_TIMEOUT, CommonOptions
+from voucherctl.errors import UsageError
+from voucherctl.text import escape_control
+
+MAX_PROFILE_NAME = 64
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+def _complete_profile(incomplete: str) -> list[str]:
+    from voucherctl.cli.completion import profile_names
+
+    return profile_names(incomplete)
+
+
+def positive_seconds(value: float | None) -> float | None:
+    """A Typer callback: a positive, finite number of seconds."""
+    if value is not None and (not math.isfinite(value) or value <= 0):
+        raise typer.BadParameter("must be a positive number of seconds")
+    return value
+
+
+@dataclass(frozen=True)
+class TypedOptions:
+    """The common options as typed at one place of the command line (None: not typed there)."""
+
+    profile: str | None = None
+    sandbox: bool | None = None
+    output: str | None = None
+    verbose: bool | None = None
+    quiet: bool | None = None
+    timeout: float | None = None
+    yes: bool | None = None
+    max_wait: float | None = None
+
+
+def common_options(
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            metavar="NAME",
+            show_default="default",
+            autocompletion=_complete_profile,
+            help="Profile of config.toml to use [env: VOUCHERCTL_PROFILE].",
+        ),
+    ] = None,
+    sandbox: Annotated[
+        bool | None,
+        typer.Option(
+            "--sandbox", help="Use the built-in sandbox of both APIs.", show_default=False
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--output",
+            "-o",
+            case_sensitive=False,
+            show_default="table on a terminal, else json",
+            help="Output format [env: VOUCHERCTL_OUTPUT].",
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool | None,
+        typer.Option(
+            "--verbose", "-v", show_default=False, help="Show HTTP exchanges, secrets redacted."
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool | None,
+        typer.Option("--quiet", "-q", show_default=False, help="Nothing on stderr but errors."),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            callback=positive_seconds,
+            show_default=str(DEFAULT_TIMEOUT),
+            help="Time limit of each request [env: VOUCHERCTL_TIMEOUT].",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool | None,
+        typer.Option(
+            "--yes", "-y", show_default=False, help="Confirm changes on a protected profile."
+        ),
+    ] = None,
+    max_wait: Annotated[
+        float | None,
+        typer.Option(
+            "--max-wait",
+            metavar="SECONDS",
+            callback=positive_seconds,
+            show_default=str(DEFAULT_MAX_WAIT),
+            help="Longest wait for a rate limit or quota to reset before giving up (exit 6).",
+        ),
+    ] = None,
+) -> TypedOptions:
+    """The options every command accepts."""
+    return TypedOptions(
+        profile=profile,
+        sandbox=sandbox,
+        output=output.value if output else None,
+        verbose=verbose,
+        quiet=quiet,
+        timeout=timeout,
+        yes=yes,
+        max_wait=max_wait,
+    )
+
+
+# Options a variable sets when the command line does not.
+ENVIRONMENT_DEFAULTS = {
+    "profile": "VOUCHERCTL_PROFILE",
+    "output": "VOUCHERCTL_OUTPUT",
+    "timeout": "VOUCHERCTL_TIMEOUT",
+}
+
+
+def merge(after: TypedOptions, before: TypedOptions, environ: dict[str, str]) -> CommonOptions:
+    """The common options in force: typed after the command, else before it, else a variable."""
+    merged = {}
+    for option in fields(TypedOptions):
+        name = option.name
+        value = getattr(after, name)
+        if value is None:
+            value = getattr(before, name)
+        if value is None and name in ENVIRONMENT_DEFAULTS:
+            value = _from_environment(name, environ)
+        if value is not None:
+            merged[name] = value
+    options = CommonOptions(**merged)
+    if options.profile is not None:
+        check_profile_name(options.profile)
+    if options.sandbox and options.profile:
+        raise UsageError("--sandbox cannot be combined with --profile (or VOUCHERCTL_PROFILE)")
+    return options
+
+
+def check_profile_name(name: str) -> None:
+    """A profile name must be printable text, since it names TOML tables and keyring entries."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        printable = False
+    else:
+        printable = name.isprintable() and bool(name.strip()) and len(name) <= MAX_PROFILE_NAME
+    if not printable:
+        raise UsageError(
+            f"profile name {escape_control(name)!r} is not usable: give printable text of at "
+            f"most {MAX_PROFILE_NAME} characters, e.g. prod"
+        )
+
+
+def _from_environment(name: str, environ: dict[str, str]) -> str | float | None:
+    variable = ENVIRONMENT_DEFAULTS[name]
+    text = environ.get(variable, "").strip()
+    if not text:
+        return None  # an empty variable counts as unset
+    if name == "output":
+        if text.lower() not in OutputFormat.__members__:
+            choices = ", ".join(OutputFormat.__members__)
+            raise UsageError(f"{variable}={text!r} is not an output format; use one of {choices}")
+        return text.lower()
+    if name == "timeout":
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = -1.0
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise UsageError(f"{variable}={text!r} is not a positive number of seconds")
+        return seconds
+    return text

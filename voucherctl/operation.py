@@ -1,0 +1,85 @@
+"""What a change command is made of, in a form that single runs and bulk runs share.
+
+A command module describes its change once, as an :class:`Operation` over the API client it
+needs; ``cli/change.py`` runs it for one item and ``bulk/runner.py`` for every row of a file.
+Nothing here imports an API client, so declaring an operation costs a command nothing.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from voucherctl.env import Environment
+    from voucherctl.http import Pacer
+
+
+class ApiClient(Protocol):
+    """What every API client offers the code that runs changes."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    def authenticate(self) -> None:
+        """Make sure the credentials are usable, so a refusal shows before a bulk run starts."""
+
+
+Client = TypeVar("Client", bound=ApiClient)
+
+Params = Callable[[Mapping[str, str | None], Mapping[str, str]], dict[str, str]]
+"""Values by API name, and the names to speak of them by in errors -> request parameters."""
+
+
+@dataclass(frozen=True)
+class Operation(Generic[Client]):
+    """One change: how to reach its API, validate its parameters, and make it."""
+
+    command: str
+    columns: tuple[str, ...]  # every column a bulk file may have, in the API's own names
+    params: Params  # validates; raises UsageError
+    client_for: "Callable[[Environment, Pacer | None], Client]"
+    call: Callable[[Client, Mapping[str, str]], dict[str, Any]]
+    method: str
+    path: str
+    # Resending cannot repeat the change (a voucher is claimed or locked once), so a row whose
+    # outcome is unknown is resent to settle it. A handout could give a second voucher: never.
+    idempotent: bool = False
+    # After a refused resend of an unknown row: the API's record of the change, if it was made.
+    settle: Callable[[Client, Mapping[str, str]], dict[str, Any] | None] | None = None
+
+
+@dataclass(frozen=True)
+class BulkOptions:
+    """``--from`` and the options that go with it (docs/contract.md#bulk-runs)."""
+
+    source: str | None = None  # --from; None: not a bulk run
+    concurrency: int = 4
+    journal: str | None = None
+    retry_unknown: bool = False
+    dry_run: bool = False
+    skip_invalid: bool = False
+    max_rate: float | None = None
+    resume: bool = False
+
+
+@dataclass(frozen=True)
+class Fills:
+    """Values for the columns of a bulk file, beyond what its rows say.
+
+    ``given`` were typed as options: a file that has the column too is refused, since one of the
+    two is a mistake. ``defaults`` come from variables or the profile (a chain id): they fill the
+    column only where a row leaves it empty.
+    """
+
+    given: Mapping[str, str] = field(default_factory=dict)
+    defaults: Mapping[str, str] = field(default_factory=dict)
+
+    def apply(self, values: Mapping[str, str]) -> dict[str, str]:
+        """A row's values with the fills applied."""
+        filled = {**self.defaults, **values}
+        filled.update(self.given)
+        return filled
+
+    def fixed(self) -> dict[str, str]:
+        """Every fill, for naming a run: the same file with other fills is another run."""
+        return dict(sorted({**self.defaults, **self.given}.items()))
