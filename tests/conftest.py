@@ -32,10 +32,17 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 
 @pytest.fixture(autouse=True)
+def fresh_secret_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no secret registered for scrubbing, so a scrub test passes only
+    when the code under test registered the secret itself, not because an earlier test did."""
+    monkeypatch.setattr("voucherctl.redact._registered", set())
+
+
+@pytest.fixture(autouse=True)
 def no_waiting(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Retries record their waits instead of sleeping."""
     waits: list[float] = []
-    monkeypatch.setattr("voucherctl.http.pause", waits.append)
+    monkeypatch.setattr("voucherctl.pacing.pause", waits.append)
     return waits
 
 

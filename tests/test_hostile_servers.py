@@ -4,15 +4,16 @@ Each case points the real CLI at a :class:`HostileServer` on loopback whose answ
 HTML, an empty or truncated body, JSON of the wrong shape, a body larger than the cap, a drip
 slower than ``--timeout``, a dropped connection, a redirect to another host, a certificate that
 cannot be verified. Whatever the fault, the CLI must print exactly one ``voucherctl: error:``
-line, nothing on stdout, no traceback and no secret, and exit with the code SPEC assigns: a read
+line, nothing on stdout, no traceback and no secret, and exit with the documented code: a read
 answered with garbage or a 5xx exits 1, a change answered so exits 7 (its outcome is unknown),
 timeouts and dropped connections exit 7, a redirect exits 1.
 
 Every command meets every fault in-process (``cli``), with pauses between retries skipped and
-drips sped up; a few cases, SPEC's drip among them, run the installed CLI as subprocesses, all
-at once, so that the whole file stays fast. Beyond the issue's list: answers nested too deep
-for the JSON parser, error texts and redirects that quote the credentials back, a token that
-would split a header, absurd rate-limit resets, warnings of the wrong shape, --verbose.
+drips sped up; a few cases, the contract's drip among them, run the installed CLI as
+subprocesses, all at once, so that the whole file stays fast. Beyond the issue's list: answers
+nested too deep for the JSON parser, error texts and redirects that quote the credentials
+back, a token that would split a header, absurd rate-limit resets, warnings of the wrong
+shape, --verbose.
 """
 
 import base64
@@ -517,7 +518,7 @@ def assert_nothing_in_clear(server: HostileServer) -> None:
 
 # -- slow drips: --timeout bounds the whole exchange ---------------------------------------------
 
-# In-process, every command, at a quicker pace than SPEC's example so that the file stays fast.
+# In-process, every command, quicker than the contract's example so that the file stays fast.
 QUICK_TIMEOUT, QUICK_DRIP = 0.2, 0.05
 DRIPS = {"body dripped": hostile.drip_body, "headers dripped": hostile.drip_headers}
 
@@ -566,9 +567,9 @@ def test_a_dripped_tls_handshake_cannot_outlast_the_timeout(
     assert_nothing_in_clear(server)
 
 
-# -- the installed CLI, several at once: SPEC's drip and a few others ------------------------------
+# -- the installed CLI, several at once: the contract's drip and a few others -------------------
 
-SPEC_TIMEOUT = 1.0  # with the server's one byte every 0.2 s (hostile_server.DRIP_INTERVAL)
+DRIP_TIMEOUT = 1.0  # with the server's one byte every 0.2 s (hostile_server.DRIP_INTERVAL)
 
 
 @dataclass
@@ -678,7 +679,7 @@ def test_the_installed_cli_outlasts_no_drip(installed, run_id) -> None:
     token = "token" in run_id  # fetching the token is a read, whatever the command
     read = token or not done.command.change
     # Slack for many processes on few cores; real backoff pauses (at most 1.8 s) are counted.
-    assert done.exchange_seconds < longest_exchange(read, SPEC_TIMEOUT, slack=2.0)
+    assert done.exchange_seconds < longest_exchange(read, DRIP_TIMEOUT, slack=2.0)
     if token:
         assert done.server.requests_to(done.command.path) == []
 

@@ -109,7 +109,7 @@ def test_every_request_names_voucherctl_and_its_version(raw_server) -> None:
 
 
 def test_a_rate_limit_holds_every_worker(no_waiting) -> None:
-    from voucherctl.http import Pacer
+    from voucherctl.pacing import Pacer
 
     pacer = Pacer()
     pacer.hold_all(5.0)  # one worker was told to wait five seconds
@@ -119,7 +119,7 @@ def test_a_rate_limit_holds_every_worker(no_waiting) -> None:
 
 
 def test_max_rate_spaces_requests_out(no_waiting) -> None:
-    from voucherctl.http import Pacer
+    from voucherctl.pacing import Pacer
 
     pacer = Pacer(max_rate=10)
     for _ in range(3):

@@ -7,7 +7,7 @@ numbers, floats, blanks), options are left out, doubled, unknown or missing thei
 the common options go before or after the command. HTTP is blocked by a ``responses`` mock with
 no stubs, which records every attempt: a request fails with a ConnectionError (exit 7).
 
-Promised for every run: an exit code from SPEC, and never 1 (no server answers here, so 1
+Promised for every run: a documented exit code, and never 1 (no server answers here, so 1
 could only be an unexpected error), no traceback (not even a worker thread's), nothing sent
 on a usage error (exit 2), control characters escaped on stderr, and none from the arguments
 on stdout. The tests at the end pin hostile values that once escaped as unexpected errors.
@@ -421,9 +421,6 @@ def _run(args: list[str], variables: dict[str, str], stdin: str = "") -> Run:
     ):
         result = CliRunner().invoke(app, args, input=stdin, prog_name="voucherctl")
         sent = len(mock.calls)  # counted before the mock resets on leaving
-    for thread in threading.enumerate():
-        if isinstance(thread, threading.Timer):
-            thread.join(timeout=2)  # let a failing timer fail now, not in a later example
     failures = [f"{f.exc_type.__name__}: {f.exc_value}" for f in THREAD_FAILURES]
     THREAD_FAILURES.clear()
     return Run(args, variables, stdin, result, sent, failures)
@@ -456,7 +453,7 @@ def _encodable(text: str, encoding: str) -> bool:
 
 
 def _check(run: Run) -> None:
-    """The promises of SPEC "Exit codes" and "Output", for any argument list."""
+    """The promises of docs/contract.md#exit-codes and #output, for any argument list."""
     args, result = run.args, run.result
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"uncaught {result.exception!r} for {args!r}") from result.exception
@@ -553,6 +550,7 @@ def test_a_sandbox_state_path_that_cannot_be_a_database_is_a_usage_error(
     run = _run(["sandbox", "reset", "--state", state], CONFIGURED)
 
     _check(run)
+    assert run.result.exit_code == 2
 
 
 def test_a_profile_name_that_is_not_utf8_is_a_usage_error(arena: Path) -> None:
@@ -560,11 +558,12 @@ def test_a_profile_name_that_is_not_utf8_is_a_usage_error(arena: Path) -> None:
     run = _run(["auth", "logout", "--profile", "\udcff"], CONFIGURED)
 
     _check(run)
+    assert run.result.exit_code == 2
 
 
 @pytest.mark.parametrize("client_id", ["\udcff", "client-\u2028", "\u65e5\u672c"])
 def test_a_client_id_http_basic_cannot_carry_is_a_usage_error(arena: Path, client_id: str) -> None:
-    # cli/auth_spid.py sends --client-id unchecked; requests encodes Basic auth as Latin-1.
+    # cli/login_spid.py sent --client-id unchecked; requests encodes Basic auth as Latin-1.
     run = _run(
         ["auth", "login", "spid", "--host", "production", "--client-id", client_id],
         CONFIGURED,
@@ -572,3 +571,4 @@ def test_a_client_id_http_basic_cannot_carry_is_a_usage_error(arena: Path, clien
     )
 
     _check(run)
+    assert run.result.exit_code == 2

@@ -17,7 +17,7 @@ from voucherctl.spaaza import SpaazaClient
 from voucherctl.spid import SpidClient
 
 if TYPE_CHECKING:
-    from voucherctl.http import Pacer
+    from voucherctl.pacing import Pacer
 
 
 def spid_base_url(env: Environment) -> str:

@@ -1,7 +1,8 @@
 """Profiles, paths and the environment overrides that relocate them.
 
-``config.toml`` in the config directory holds one table per profile (SPEC "Configuration and
-credentials"). It never holds a secret: those live in the OS keyring (see ``credentials``).
+``config.toml`` in the config directory holds one table per profile
+(docs/contract.md#configuration). It never holds a secret: those live in the OS keyring (see
+``credentials``).
 """
 
 import os

@@ -1,4 +1,4 @@
-"""Where credentials come from, in one documented order (SPEC "Configuration and credentials").
+"""Where credentials come from, in one documented order (docs/contract.md#credentials).
 
 SPiD: ``VOUCHERCTL_SPID_TOKEN``, else ``VOUCHERCTL_SPID_CLIENT_ID`` +
 ``VOUCHERCTL_SPID_CLIENT_SECRET``, else the profile's client id with its secret from the keyring.
@@ -97,7 +97,7 @@ def spid_keys(profile: str) -> tuple[str, str]:
 
 
 def resolve_spid(environ: Mapping[str, str], profile: config.Profile) -> SpidCredentials:
-    """The first complete set of SPiD credentials, in SPEC's order; exit 4 when none."""
+    """The first complete set of SPiD credentials, in the documented order; exit 4 when none."""
     token = config.env_value(environ, "VOUCHERCTL_SPID_TOKEN")
     if token:
         redact.register(token)
@@ -147,7 +147,7 @@ def spaaza_keys(profile: str) -> tuple[str, str]:
 
 
 def resolve_spaaza(environ: Mapping[str, str], profile: config.Profile) -> SpaazaCredentials:
-    """The first complete set of Spaaza credentials, in SPEC's order; exit 4 when none."""
+    """The first complete set of Spaaza credentials, in the documented order; exit 4 when none."""
     token = config.env_value(environ, "VOUCHERCTL_SPAAZA_TOKEN")
     if token:
         redact.register(token)

@@ -16,7 +16,8 @@ from voucherctl.redact import scrub
 from voucherctl.text import escape_control
 
 if TYPE_CHECKING:
-    from voucherctl.http import HttpClient, Pacer
+    from voucherctl.http import HttpClient
+    from voucherctl.pacing import Pacer
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_WAIT = 60.0
@@ -24,7 +25,7 @@ DEFAULT_MAX_WAIT = 60.0
 
 @dataclass(frozen=True)
 class CommonOptions:
-    """The options every command accepts (SPEC "Options every command accepts")."""
+    """The options every command accepts (docs/contract.md#common-options)."""
 
     profile: str | None = None
     sandbox: bool = False

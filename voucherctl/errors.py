@@ -9,7 +9,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """The exit codes users' scripts rely on (SPEC "Exit codes")."""
+    """The exit codes users' scripts rely on (docs/contract.md#exit-codes)."""
 
     OK = 0
     ERROR = 1  # unexpected error, or the server failed a read (5xx, unreadable answer)

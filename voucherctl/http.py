@@ -26,13 +26,14 @@ import urllib3
 import urllib3.connection
 from requests.structures import CaseInsensitiveDict
 
-from voucherctl import __version__, redact
+from voucherctl import __version__, pacing, redact
 from voucherctl.errors import (
     OutcomeUnknownError,
     RateLimitedError,
     ServerError,
     VoucherctlError,
 )
+from voucherctl.pacing import Pacer
 from voucherctl.watchdog import WATCHDOG, WatchedAdapter
 
 USER_AGENT = f"voucherctl/{__version__}"
@@ -40,11 +41,6 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 READ_ATTEMPTS = 3  # a read is tried at most this often on 5xx or connection errors
 RATE_LIMIT_RETRIES = 3
 LOG_BODY_CHARS = 4000
-
-
-def pause(seconds: float) -> None:
-    """Wait before a retry (a seam for tests, which record waits instead of sleeping)."""
-    time.sleep(seconds)
 
 
 RateLimitPolicy = Callable[["Response"], float | None]
@@ -77,34 +73,6 @@ class Response:
         """A short description of an answer that could not be read, for error messages."""
         kind = self.content_type.split(";")[0] or "no content type"
         return f"HTTP {self.status}, {kind}, {len(self.body)} bytes"
-
-
-class Pacer:
-    """Paces the requests of all workers of a bulk run together.
-
-    A rate limit is the server's word about the whole client, not one thread: when any request
-    is refused, every worker waits until the quota resets. ``max_rate`` (requests per second)
-    keeps a run under a known quota in the first place.
-    """
-
-    def __init__(self, max_rate: float | None = None) -> None:
-        self._interval = 1.0 / max_rate if max_rate else 0.0
-        self._lock = threading.Lock()
-        self._next_send = 0.0  # monotonic time before which nobody sends
-
-    def wait_turn(self) -> None:
-        """Block until this caller may send."""
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next_send)
-            self._next_send = start + self._interval
-        if start > now:
-            pause(start - now)
-
-    def hold_all(self, seconds: float) -> None:
-        """Nobody sends for ``seconds`` from now."""
-        with self._lock:
-            self._next_send = max(self._next_send, time.monotonic() + seconds)
 
 
 class HttpClient:
@@ -171,36 +139,17 @@ class HttpClient:
         Raises only :class:`VoucherctlError` subclasses.
         """
         host = urlsplit(url).netloc
-        attempt = 0
-        rate_limited = 0
+        outgoing = requests.Request(
+            method, url, params=params, data=data, headers=headers, auth=auth
+        )
+        attempt = rate_limited = 0
         while True:
             attempt += 1
             if self.pacer:
                 self.pacer.wait_turn()
-            try:
-                response = self._send(method, url, params, data, headers, auth)
-            except _AnswerTooLarge:
-                message = (
-                    f"{what}: the answer from {host} is larger than {_size(MAX_BODY_BYTES)}; "
-                    "refusing to read it"
-                )
-                if change:
-                    message += "; the change may or may not have been made"
-                    raise OutcomeUnknownError(message) from None
-                raise ServerError(message) from None
-            except requests.RequestException as exc:
-                reason = _reason(exc)
-                never_sent = _never_sent(exc)
-                if (never_sent or not change) and attempt < READ_ATTEMPTS:
-                    self._backoff(attempt, f"{host}: {reason}")
-                    continue
-                if change and not never_sent:
-                    raise OutcomeUnknownError(
-                        f"{what}: {reason} talking to {host}; the change may or may not have "
-                        "been made, check before trying again"
-                    ) from None
-                raise OutcomeUnknownError(f"{what}: cannot reach {host}: {reason}") from None
-
+            response = self._attempt(outgoing, what, change, attempt)
+            if response is None:
+                continue  # nothing usable came back, and trying again is safe: it was retried
             if 300 <= response.status < 400:
                 location = _without_query(response.headers.get("Location", "?"))
                 raise VoucherctlError(
@@ -210,39 +159,64 @@ class HttpClient:
             wait = rate_limit(response) if rate_limit else None
             if wait is not None:
                 rate_limited += 1
-                # "not <=": a reset a server gave as NaN or infinity means giving up too.
-                if not wait <= self.max_wait or rate_limited > RATE_LIMIT_RETRIES:
-                    raise RateLimitedError(
-                        f"{what}: rate limited by {host} (HTTP {response.status}); {_resets(wait)}"
-                    )
-                self._note(f"rate limited by {host}; waiting {wait:.0f} s before resending")
-                if self.pacer:
-                    self.pacer.hold_all(wait)  # everyone waits; wait_turn() blocks this one too
-                else:
-                    pause(wait)
+                self._wait_out_rate_limit(what, host, response.status, wait, rate_limited)
                 continue
             if response.status >= 500 and not change and attempt < READ_ATTEMPTS:
                 self._backoff(attempt, f"{host} answered HTTP {response.status}")
                 continue
             return response
 
-    def _send(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, str] | None,
-        data: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-        auth: tuple[str, str] | None,
-    ) -> Response:
-        request = self._session.prepare_request(
-            requests.Request(method, url, params=params, data=data, headers=headers, auth=auth)
-        )
+    def _attempt(
+        self, outgoing: requests.Request, what: str, change: bool, attempt: int
+    ) -> "Response | None":
+        """One exchange; None when it failed in a way that was safe to retry (after a pause)."""
+        host = urlsplit(outgoing.url).netloc
+        try:
+            return self._exchange_once(outgoing)
+        except _AnswerTooLarge:
+            message = (
+                f"{what}: the answer from {host} is larger than {_size(MAX_BODY_BYTES)}; "
+                "refusing to read it"
+            )
+            if change:
+                message += "; the change may or may not have been made"
+                raise OutcomeUnknownError(message) from None
+            raise ServerError(message) from None
+        except requests.RequestException as exc:
+            reason = _reason(exc)
+            never_sent = _never_sent(exc)
+            if (never_sent or not change) and attempt < READ_ATTEMPTS:
+                self._backoff(attempt, f"{host}: {reason}")
+                return None
+            if change and not never_sent:
+                raise OutcomeUnknownError(
+                    f"{what}: {reason} talking to {host}; the change may or may not have "
+                    "been made, check before trying again"
+                ) from None
+            raise OutcomeUnknownError(f"{what}: cannot reach {host}: {reason}") from None
+
+    def _wait_out_rate_limit(
+        self, what: str, host: str, status: int, wait: float, times: int
+    ) -> None:
+        """Wait until the server takes requests again, or give up (exit 6)."""
+        # "not <=": a reset a server gave as NaN or infinity means giving up too.
+        if not wait <= self.max_wait or times > RATE_LIMIT_RETRIES:
+            raise RateLimitedError(
+                f"{what}: rate limited by {host} (HTTP {status}); {_resets(wait)}"
+            )
+        self._note(f"rate limited by {host}; waiting {wait:.0f} s before resending")
+        if self.pacer:
+            self.pacer.hold_all(wait)  # everyone waits; wait_turn() blocks this one too
+        else:
+            pacing.pause(wait)
+
+    def _exchange_once(self, outgoing: requests.Request) -> Response:
+        request = self._session.prepare_request(outgoing)
         if self._log:
             self._log_request(request)
         started = time.monotonic()
         raw, body = self._exchange(request, deadline=started + self.timeout)
-        response = Response(raw.status_code, body, url, raw.headers)
+        response = Response(raw.status_code, body, outgoing.url, raw.headers)
         self.last_server_date = raw.headers.get("Date")
         if self._log:
             self._log_response(response, time.monotonic() - started)
@@ -275,7 +249,7 @@ class HttpClient:
     def _backoff(self, attempt: int, why: str) -> None:
         delay = min(0.5 * 2 ** (attempt - 1), 4.0) * random.uniform(0.8, 1.2)
         self._note(f"{why}; retrying in {delay:.1f} s")
-        pause(delay)
+        pacing.pause(delay)
 
     def _note(self, message: str) -> None:
         if self._log:

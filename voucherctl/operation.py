@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from voucherctl.env import Environment
-    from voucherctl.http import Pacer
+    from voucherctl.pacing import Pacer
 
 
 class ApiClient(Protocol):

@@ -3,7 +3,8 @@
 Success: ``{"result": {"code": 1, "status": "ok"}, "results": {...}, "warnings": [...]?}``.
 Failure: HTTP 4xx/5xx with ``{"result": {"code": 2, ...}, "error": {"code", "name",
 "description"}}``. This module returns ``results`` or raises a :class:`VoucherctlError` with the
-exit code SPEC assigns; warnings go to a callback, because API clients never print.
+exit code docs/contract.md#wire-facts-spaaza assigns; warnings go to a callback, because
+API clients never print.
 """
 
 from collections.abc import Callable, Mapping
@@ -213,7 +214,7 @@ def _error(response: "Response", body: dict[str, Any], what: str, change: bool) 
 
 
 def _exit_code_for(name: str, status: int, change: bool) -> ExitCode:
-    """SPEC's mapping: ``*_not_found`` 3, session errors 4, other voucher errors 5."""
+    """The documented mapping: ``*_not_found`` 3, session errors 4, other voucher errors 5."""
     if name.endswith("_not_found"):
         return ExitCode.NOT_FOUND
     if name in SESSION_ERRORS or name in CONFIGURATION_ERRORS or "session" in name:

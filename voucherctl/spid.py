@@ -2,7 +2,7 @@
 
 Every API answer is an "SPP Container" whose ``data`` is the payload and whose ``error``
 explains a failure; OAuth answers are flat. This module turns both into Python values or
-:class:`VoucherctlError` with the exit code SPEC assigns, and never prints.
+:class:`VoucherctlError` with the exit code docs/contract.md#exit-codes assigns, and never prints.
 """
 
 import base64
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 RATE_LIMITED = 420
 DEFAULT_TOKEN_LIFETIME = 900.0  # SPiD's server tokens are JWTs that live 15 minutes
-# 404s that are about the client, not the thing asked for (SPEC: exit 4, not 3).
+# 404s about the client, not the thing asked for: exit 4, not 3 (docs/contract.md#exit-codes).
 CLIENT_404_TEXTS = ("unknown client id", "client id mismatch")
 
 STATUS_NAMES = {"-1": "expired", "0": "unused", "1": "handed out", "2": "redeemed"}
@@ -173,15 +173,15 @@ class SpidClient:
         data: dict[str, str] | None = None,
     ) -> tuple[Any, "Response"]:
         token, from_cache = self._token()
-        response = self._send(method, path, token, what, change, data)
+        response = self._request(method, path, token, what, change, data)
         if response.status in (401, 403) and from_cache:
             # A cached token the server no longer takes: renew it once. The server refused
             # the request, so resending it (a handout too) cannot make a second change.
             token = self._renew(token)
-            response = self._send(method, path, token, what, change, data)
+            response = self._request(method, path, token, what, change, data)
         return _unwrap(response, what, change), response
 
-    def _send(
+    def _request(
         self,
         method: str,
         path: str,

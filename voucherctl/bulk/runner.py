@@ -18,8 +18,8 @@ from voucherctl.bulk.report import Outcome, Report
 from voucherctl.bulk.rows import FirstLines, Row, Source
 from voucherctl.env import Environment
 from voucherctl.errors import ExitCode, UsageError, VoucherctlError
-from voucherctl.http import Pacer
 from voucherctl.operation import BulkOptions, Client, Fills, Operation
+from voucherctl.pacing import Pacer
 
 MAX_LISTED_INVALID = 20
 MAX_LISTED_REPEATS = 20
@@ -40,7 +40,8 @@ def run(
     options: BulkOptions,
     start: Callable[[Pacer], Target[Client]],
 ) -> ExitCode:
-    """Validate every row, then send them; the exit code SPEC gives the run's end."""
+    """Validate every row, then send them; the exit code the run ends with
+    (docs/contract.md#row-records-and-summary)."""
     assert options.source is not None
     source = Source(options.source, env.stdin)
     try:

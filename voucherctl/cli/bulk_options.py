@@ -14,65 +14,75 @@ DEFAULT_CONCURRENCY = 4
 MIN_RATE = 0.01  # one request every 100 s; slower than that is a typo, not a quota
 
 
+Source = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        metavar="FILE",
+        help="Run every row of a CSV file ('-' for stdin) whose header names the API's "
+        "columns, instead of the single-item options.",
+    ),
+]
+Concurrency = Annotated[
+    int | None,
+    typer.Option(
+        "--concurrency",
+        metavar="N",
+        show_default=str(DEFAULT_CONCURRENCY),
+        help="Requests in flight at once.",
+    ),
+]
+Journal = Annotated[
+    str | None,
+    typer.Option(
+        "--journal",
+        metavar="PATH",
+        show_default="one per command, host and input file in the data directory",
+        help="Record of every row's outcome; the same command with the same journal skips "
+        "rows already done.",
+    ),
+]
+Resume = Annotated[
+    bool,
+    typer.Option(
+        "--resume",
+        help="Go on with the last run of this command on this input even when it finished: "
+        "done rows are skipped, failed rows sent again.",
+    ),
+]
+RetryUnknown = Annotated[
+    bool,
+    typer.Option(
+        "--retry-unknown",
+        help="Also resend rows sent earlier that got no answer (the change may be made twice).",
+    ),
+]
+DryRun = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Validate and print what would be sent; send nothing."),
+]
+SkipInvalid = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid",
+        help="Send the valid rows; report invalid ones as failed rows (exit_code 2).",
+    ),
+]
+MaxRate = Annotated[
+    float | None,
+    typer.Option("--max-rate", metavar="N", help="At most N requests per second."),
+]
+
+
 def bulk_options(
-    source: Annotated[
-        str | None,
-        typer.Option(
-            "--from",
-            metavar="FILE",
-            help="Run every row of a CSV file ('-' for stdin) whose header names the API's "
-            "columns, instead of the single-item options.",
-        ),
-    ] = None,
-    concurrency: Annotated[
-        int | None,
-        typer.Option(
-            "--concurrency",
-            metavar="N",
-            show_default=str(DEFAULT_CONCURRENCY),
-            help="Requests in flight at once.",
-        ),
-    ] = None,
-    journal: Annotated[
-        str | None,
-        typer.Option(
-            "--journal",
-            metavar="PATH",
-            show_default="one per command, host and input file in the data directory",
-            help="Record of every row's outcome; the same command with the same journal skips "
-            "rows already done.",
-        ),
-    ] = None,
-    resume: Annotated[
-        bool,
-        typer.Option(
-            "--resume",
-            help="Go on with the last run of this command on this input even when it finished: "
-            "done rows are skipped, failed rows sent again.",
-        ),
-    ] = False,
-    retry_unknown: Annotated[
-        bool,
-        typer.Option(
-            "--retry-unknown",
-            help="Also resend rows sent earlier that got no answer (the change may be made twice).",
-        ),
-    ] = False,
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Validate and print what would be sent; send nothing."),
-    ] = False,
-    skip_invalid: Annotated[
-        bool,
-        typer.Option(
-            "--skip-invalid",
-            help="Send the valid rows; report invalid ones as failed rows (exit_code 2).",
-        ),
-    ] = False,
-    max_rate: Annotated[
-        float | None,
-        typer.Option("--max-rate", metavar="N", help="At most N requests per second."),
-    ] = None,
+    source: Source = None,
+    concurrency: Concurrency = None,
+    journal: Journal = None,
+    resume: Resume = False,
+    retry_unknown: RetryUnknown = False,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+    max_rate: MaxRate = None,
 ) -> BulkOptions:
     """Options of bulk runs, checked together."""
     if source is None:

@@ -17,7 +17,7 @@ from voucherctl.operation import BulkOptions, Client, Fills, Operation
 
 if TYPE_CHECKING:
     from voucherctl.bulk.runner import Target
-    from voucherctl.http import Pacer
+    from voucherctl.pacing import Pacer
 
 
 def perform(

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 
@@ -14,6 +14,10 @@ from voucherctl import __version__, clients, config, output
 from voucherctl.cli.command import environment
 from voucherctl.env import Environment
 from voucherctl.errors import ExitCode, VoucherctlError
+from voucherctl.spaaza import SpaazaClient
+from voucherctl.spid import SpidClient
+
+Api = TypeVar("Api", SpidClient, SpaazaClient)
 
 SKEW_WARNING_SECONDS = 30
 SKEW_LIMIT_SECONDS = 300  # tokens, sessions and lock times go wrong beyond this
@@ -103,7 +107,7 @@ def _spid(env: Environment) -> list[Check]:
     return _api_checks(env, "spid", lambda: clients.spid(env), _spid_read)
 
 
-def _spid_read(client: Any) -> str:
+def _spid_read(client: SpidClient) -> str:
     client.authenticate()
     groups = client.groups()
     return f"token accepted; {len(groups)} voucher groups readable"
@@ -117,8 +121,8 @@ def _spaaza(env: Environment) -> list[Check]:
     return _api_checks(env, "spaaza", lambda: clients.spaaza(env), _spaaza_read(env))
 
 
-def _spaaza_read(env: Environment) -> Callable[[Any], str]:
-    def read(client: Any) -> str:
+def _spaaza_read(env: Environment) -> Callable[[SpaazaClient], str]:
+    def read(client: SpaazaClient) -> str:
         client.check_session(clients.spaaza_chain_id(env, None))
         return "session accepted"
 
@@ -126,17 +130,18 @@ def _spaaza_read(env: Environment) -> Callable[[Any], str]:
 
 
 def _api_checks(
-    env: Environment, api: str, connect: Callable[[], Any], read: Callable[[Any], str]
+    env: Environment, api: str, build: Callable[[], Api], read: Callable[[Api], str]
 ) -> list[Check]:
     try:
-        client = connect()
+        client = build()
     except VoucherctlError as exc:
         return [Check(f"{api} credentials", False, exc.message, exc.exit_code)]
+    source = client.credentials.source if client.credentials else "nowhere"
     checks = [
         Check(f"{api} host", True, client.base_url),
-        Check(f"{api} credentials", True, f"from {client.credentials.source}"),
+        Check(f"{api} credentials", True, f"from {source}"),
     ]
-    if "keyring" in client.credentials.source:
+    if "keyring" in source:
         checks.append(_keyring_check())
     try:
         detail = read(client)

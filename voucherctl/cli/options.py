@@ -53,70 +53,76 @@ class TypedOptions:
     max_wait: float | None = None
 
 
+Profile = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        "-p",
+        metavar="NAME",
+        show_default="default",
+        autocompletion=_complete_profile,
+        help="Profile of config.toml to use [env: VOUCHERCTL_PROFILE].",
+    ),
+]
+Sandbox = Annotated[
+    bool | None,
+    typer.Option("--sandbox", help="Use the built-in sandbox of both APIs.", show_default=False),
+]
+Output = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--output",
+        "-o",
+        case_sensitive=False,
+        show_default="table on a terminal, else json",
+        help="Output format [env: VOUCHERCTL_OUTPUT].",
+    ),
+]
+Verbose = Annotated[
+    bool | None,
+    typer.Option(
+        "--verbose", "-v", show_default=False, help="Show HTTP exchanges, secrets redacted."
+    ),
+]
+Quiet = Annotated[
+    bool | None,
+    typer.Option("--quiet", "-q", show_default=False, help="Nothing on stderr but errors."),
+]
+Timeout = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        callback=positive_seconds,
+        show_default=str(DEFAULT_TIMEOUT),
+        help="Time limit of each request [env: VOUCHERCTL_TIMEOUT].",
+    ),
+]
+Yes = Annotated[
+    bool | None,
+    typer.Option("--yes", "-y", show_default=False, help="Confirm changes on a protected profile."),
+]
+MaxWait = Annotated[
+    float | None,
+    typer.Option(
+        "--max-wait",
+        metavar="SECONDS",
+        callback=positive_seconds,
+        show_default=str(DEFAULT_MAX_WAIT),
+        help="Longest wait for a rate limit or quota to reset before giving up (exit 6).",
+    ),
+]
+
+
 def common_options(
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            "--profile",
-            "-p",
-            metavar="NAME",
-            show_default="default",
-            autocompletion=_complete_profile,
-            help="Profile of config.toml to use [env: VOUCHERCTL_PROFILE].",
-        ),
-    ] = None,
-    sandbox: Annotated[
-        bool | None,
-        typer.Option(
-            "--sandbox", help="Use the built-in sandbox of both APIs.", show_default=False
-        ),
-    ] = None,
-    output: Annotated[
-        OutputFormat | None,
-        typer.Option(
-            "--output",
-            "-o",
-            case_sensitive=False,
-            show_default="table on a terminal, else json",
-            help="Output format [env: VOUCHERCTL_OUTPUT].",
-        ),
-    ] = None,
-    verbose: Annotated[
-        bool | None,
-        typer.Option(
-            "--verbose", "-v", show_default=False, help="Show HTTP exchanges, secrets redacted."
-        ),
-    ] = None,
-    quiet: Annotated[
-        bool | None,
-        typer.Option("--quiet", "-q", show_default=False, help="Nothing on stderr but errors."),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            metavar="SECONDS",
-            callback=positive_seconds,
-            show_default=str(DEFAULT_TIMEOUT),
-            help="Time limit of each request [env: VOUCHERCTL_TIMEOUT].",
-        ),
-    ] = None,
-    yes: Annotated[
-        bool | None,
-        typer.Option(
-            "--yes", "-y", show_default=False, help="Confirm changes on a protected profile."
-        ),
-    ] = None,
-    max_wait: Annotated[
-        float | None,
-        typer.Option(
-            "--max-wait",
-            metavar="SECONDS",
-            callback=positive_seconds,
-            show_default=str(DEFAULT_MAX_WAIT),
-            help="Longest wait for a rate limit or quota to reset before giving up (exit 6).",
-        ),
-    ] = None,
+    profile: Profile = None,
+    sandbox: Sandbox = None,
+    output: Output = None,
+    verbose: Verbose = None,
+    quiet: Quiet = None,
+    timeout: Timeout = None,
+    yes: Yes = None,
+    max_wait: MaxWait = None,
 ) -> TypedOptions:
     """The options every command accepts."""
     return TypedOptions(
