@@ -20,9 +20,9 @@ from pathlib import Path
 
 from voucherctl.sandbox.faults import FailureDice, Quota, RateLimiter
 from voucherctl.sandbox.options import SandboxOptions
-from voucherctl.sandbox.spaaza import SpaazaApi
 from voucherctl.sandbox.spaaza_errors import error_reply
-from voucherctl.sandbox.spid import SpidApi, container, failure
+from voucherctl.sandbox.spaaza_routes import SpaazaApi
+from voucherctl.sandbox.spid_routes import SpidApi, container, failure
 from voucherctl.sandbox.store import Store
 from voucherctl.sandbox.wire import BadRequest, Reply, Request, encode_reply, read_request
 

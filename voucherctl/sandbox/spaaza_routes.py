@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from voucherctl.sandbox import spaaza_vouchers as vouchers
+import voucherctl.sandbox.spaaza_vouchers as vouchers
 from voucherctl.sandbox.constants import SANDBOX
 from voucherctl.sandbox.options import SandboxOptions
 from voucherctl.sandbox.routing import Router
