@@ -1,0 +1,191 @@
+"""The sandbox's model of SPiD's regime, over real loopback HTTP: quota and token life.
+
+Time is moved, never waited for: the sandbox reads its clocks through voucherctl.sandbox.clock,
+which the `clock` fixture replaces.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+import voucherctl.sandbox.clock as sandbox_clock
+from tests.test_sandbox_server import CHAIN, CONTAINER_KEYS, Client, spid_error
+from voucherctl.sandbox import SANDBOX, RunningSandbox, SandboxOptions, ensure_state
+from voucherctl.sandbox import start_background as serve
+from voucherctl.sandbox.options import EMBEDDED_OPTIONS
+
+GROUPS = "/api/2/vouchers/groups"
+VOUCHER = f"/api/2/voucher/{SANDBOX.spid_voucher_code}"
+
+
+@dataclass
+class FakeClock:
+    """Both of the sandbox's clocks, moved by hand."""
+
+    wall_now: float
+    monotonic_now: float = 1000.0
+
+    def advance(self, seconds: float) -> None:
+        self.wall_now += seconds
+        self.monotonic_now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock(wall_now=1_700_000_000.0)
+    monkeypatch.setattr(sandbox_clock, "wall", lambda: fake.wall_now)
+    monkeypatch.setattr(sandbox_clock, "monotonic", lambda: fake.monotonic_now)
+    return fake
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("regime") / "seeded.sqlite3"
+    ensure_state(path)
+    return path
+
+
+@pytest.fixture
+def state(tmp_path: Path, template: Path) -> Path:
+    path = tmp_path / "state.sqlite3"
+    shutil.copyfile(template, path)
+    return path
+
+
+def serving(state: Path, **options: Any) -> RunningSandbox:
+    return serve(state, SandboxOptions(**options))
+
+
+# --- quota ------------------------------------------------------------------------------------
+
+
+def test_quota_counts_api_requests_reports_them_and_refuses_beyond(
+    state: Path, clock: FakeClock
+) -> None:
+    with serving(state, quota=3, quota_window=3600) as running:
+        client = Client(running.url)
+        assert client.token  # the token exchange is no API request: it does not count
+        fields = [client.spid("GET", GROUPS).json()["request"] for _ in range(3)]
+        assert fields == [
+            {"reset": 3600, "limit": 3, "remaining": 2},
+            {"reset": 3600, "limit": 3, "remaining": 1},
+            {"reset": 3600, "limit": 3, "remaining": 0},
+        ]
+        clock.advance(1799.5)
+        refused = client.spid("POST", "/api/2/voucher_handout", data={"userId": "42"})
+        assert refused.status_code == 420
+        body = refused.json()
+        assert list(body) == CONTAINER_KEYS
+        assert (body["type"], body["code"], body["data"]) == ("error", 420, None)
+        assert body["error"] == {
+            "code": 420,
+            "type": "ApiException",
+            "description": "Request Ratelimit exceeded",
+        }
+        assert body["request"] == {"reset": 1801, "limit": 3, "remaining": 0}
+        # Past the quota: Spaaza and the token exchange are not SPiD API requests.
+        spaaza = client.spaaza("GET", "/get-user-vouchers", params={**CHAIN, "user_id": "1"})
+        assert spaaza.status_code == 200
+        assert Client(running.url).token
+        clock.advance(1800.5)
+        again = Client(running.url).spid("GET", GROUPS)
+        assert again.status_code == 200
+        assert again.json()["request"] == {"reset": 3600, "limit": 3, "remaining": 2}
+
+
+def test_refused_and_unknown_api_requests_count_too(state: Path, clock: FakeClock) -> None:
+    with serving(state, quota=10) as running:
+        client = Client(running.url)
+        rejected = client.http.get(f"{running.url}{VOUCHER}", timeout=5)
+        assert spid_error(rejected) == (403, "Access token rejected")
+        assert rejected.json()["request"]["remaining"] == 9
+        assert client.spid("GET", "/api/2/nothing").json()["request"]["remaining"] == 8
+
+
+def test_without_a_quota_the_request_field_counts_down_from_a_large_limit(
+    state: Path, clock: FakeClock
+) -> None:
+    with serving(state) as running:
+        client = Client(running.url)
+        fields = [client.spid("GET", VOUCHER).json()["request"] for _ in range(2)]
+    assert fields == [
+        {"reset": 3600, "limit": 360_000, "remaining": 359_999},
+        {"reset": 3600, "limit": 360_000, "remaining": 359_998},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("quota", "reported"),
+    [
+        # The rate limit counted the token exchange too: 5 - 2 left.
+        (100, {"reset": 60, "limit": 5, "remaining": 3}),
+        (2, {"reset": 3600, "limit": 2, "remaining": 1}),
+    ],
+)
+def test_request_field_reports_the_tighter_of_quota_and_rate_limit(
+    state: Path, clock: FakeClock, quota: int, reported: dict[str, int]
+) -> None:
+    with serving(state, quota=quota, rate_limit=5) as running:
+        assert Client(running.url).spid("GET", VOUCHER).json()["request"] == reported
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"quota": 0}, "quota must be at least 1 request per window"),
+        ({"quota_window": 0}, "quota_window must be at least 1 second"),
+        ({"token_ttl": 0}, "token_ttl must be at least 1 second"),
+    ],
+)
+def test_option_validation(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        SandboxOptions(**options)
+    assert str(raised.value) == message
+
+
+# --- token lifetime ---------------------------------------------------------------------------
+
+
+def test_served_tokens_live_900_seconds_then_get_401(state: Path, clock: FakeClock) -> None:
+    assert SandboxOptions().token_ttl == 900
+    with serving(state) as running:
+        client = Client(running.url)
+        issued = client.http.post(
+            f"{running.url}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(SANDBOX.spid_client_id, SANDBOX.spid_client_secret),
+            timeout=5,
+        ).json()
+        assert issued["expires_in"] == 900
+        client = Client(running.url, issued["access_token"])
+        clock.advance(899)
+        assert client.spid("GET", VOUCHER).status_code == 200
+        clock.advance(1)
+        expired = client.spid("GET", VOUCHER)
+        assert expired.status_code == 401
+        assert expired.json()["error"] == {
+            "code": 401,
+            "type": "OAuthException",
+            "description": "Access token expired",
+        }
+        # A fresh token works, and issuing it forgets no recently expired one.
+        assert Client(running.url).spid("GET", VOUCHER).status_code == 200
+        assert client.spid("GET", VOUCHER).status_code == 401
+
+
+def test_in_process_sandbox_keeps_week_long_tokens_explicitly(state: Path) -> None:
+    assert SandboxOptions(token_ttl=604_800) == EMBEDDED_OPTIONS
+    with serve(state) as running:
+        answer = requests.post(
+            f"{running.url}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(SANDBOX.spid_client_id, SANDBOX.spid_client_secret),
+            timeout=5,
+        )
+    assert answer.json()["expires_in"] == 604_800
