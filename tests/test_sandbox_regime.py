@@ -1,4 +1,4 @@
-"""The sandbox's model of SPiD's regime, over real loopback HTTP: quota and token life.
+"""The sandbox's model of SPiD's regime, over real loopback HTTP: quota, token life, signing.
 
 Time is moved, never waited for: the sandbox reads its clocks through voucherctl.sandbox.clock,
 which the `clock` fixture replaces.
@@ -6,6 +6,10 @@ which the `clock` fixture replaces.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +23,27 @@ from tests.test_sandbox_server import CHAIN, CONTAINER_KEYS, Client, spid_error
 from voucherctl.sandbox import SANDBOX, RunningSandbox, SandboxOptions, ensure_state
 from voucherctl.sandbox import start_background as serve
 from voucherctl.sandbox.options import EMBEDDED_OPTIONS
+from voucherctl.sandbox.spid_container import encode_data, signature
 
 GROUPS = "/api/2/vouchers/groups"
 VOUCHER = f"/api/2/voucher/{SANDBOX.spid_voucher_code}"
+
+# The signed sample of schibsted/spid-tech-docs resources/articles/endpoints.md, "Signed
+# responses", with the sign secret the docs give for it.
+DOCS_SIGN_SECRET = "a274de"
+DOCS_DATA = (
+    "eyJvYmplY3QiOiJvcmRlciIsImVudHJ5IjpbeyJvcmRlcl9pZCI6IjMwMDAxNCIsImNoYW5nZWRfZmllbGRzIjoic3Rh"
+    "dHVzIiwidGltZSI6IjIwMTItMDktMzAgMTM6MjE6NDMifSx7Im9yZGVyX2lkIjoiMzAwMDE2IiwiY2hhbmdlZF9maWVs"
+    "ZHMiOiJzdGF0dXMiLCJ0aW1lIjoiMjAxMi0wOS0zMCAxMzoyMTo0MyJ9XX0"
+)
+DOCS_SIG = "GTUVPjN1LzdyU1qwHjnMKS2oNxckfGzXWA6WOGHVOOg"
+DOCS_DECODED = {
+    "object": "order",
+    "entry": [
+        {"order_id": "300014", "changed_fields": "status", "time": "2012-09-30 13:21:43"},
+        {"order_id": "300016", "changed_fields": "status", "time": "2012-09-30 13:21:43"},
+    ],
+}
 
 
 @dataclass
@@ -60,6 +82,10 @@ def state(tmp_path: Path, template: Path) -> Path:
 
 def serving(state: Path, **options: Any) -> RunningSandbox:
     return serve(state, SandboxOptions(**options))
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 # --- quota ------------------------------------------------------------------------------------
@@ -141,6 +167,7 @@ def test_request_field_reports_the_tighter_of_quota_and_rate_limit(
         ({"quota": 0}, "quota must be at least 1 request per window"),
         ({"quota_window": 0}, "quota_window must be at least 1 second"),
         ({"token_ttl": 0}, "token_ttl must be at least 1 second"),
+        ({"sign_secret": ""}, "sign_secret must not be empty; leave it out to answer unsigned"),
     ],
 )
 def test_option_validation(options: dict[str, Any], message: str) -> None:
@@ -189,3 +216,64 @@ def test_in_process_sandbox_keeps_week_long_tokens_explicitly(state: Path) -> No
             timeout=5,
         )
     assert answer.json()["expires_in"] == 604_800
+
+
+# --- signed answers ---------------------------------------------------------------------------
+
+
+def test_signing_reproduces_the_docs_sample() -> None:
+    assert json.loads(b64url_decode(DOCS_DATA)) == DOCS_DECODED
+    assert encode_data(DOCS_DECODED) == DOCS_DATA
+    assert signature(DOCS_DATA, DOCS_SIGN_SECRET) == DOCS_SIG
+
+
+def expected_sig(data: str, secret: str) -> str:
+    digest = hmac.new(secret.encode(), data.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "data"),
+    [
+        ("GET", VOUCHER, 200, None),
+        ("GET", GROUPS, 200, None),
+        ("GET", "/api/2/voucher/NOPE", 404, None),
+        ("POST", "/api/2/voucher_handout", 200, {"userId": "42", "voucherGroupId": "48"}),
+    ],
+)
+def test_signed_containers(
+    state: Path, method: str, path: str, status: int, data: dict[str, str] | None
+) -> None:
+    with serve(state) as plain:
+        unsigned = Client(plain.url).spid(method, path, data=data).json()
+    secret = "sandbox-sign-secret"
+    with serving(state, sign_secret=secret) as running:
+        answer = Client(running.url).spid(method, path, data=data)
+    assert answer.status_code == status
+    body = answer.json()
+    assert list(body) == [*CONTAINER_KEYS, "algorithm", "sig"]
+    assert body["algorithm"] == "HMAC-SHA256"
+    assert isinstance(body["data"], str) and "=" not in body["data"] + body["sig"]
+    assert body["sig"] == expected_sig(body["data"], secret)
+    assert json.loads(b64url_decode(body["data"])) == unsigned["data"]
+    assert {k: v for k, v in body.items() if k not in ("data", "algorithm", "sig")} == {
+        k: v for k, v in unsigned.items() if k not in ("data", "request")
+    } | {"request": body["request"]}
+
+
+def test_rate_limited_answers_are_signed_and_token_answers_are_not(state: Path) -> None:
+    with serving(state, sign_secret="s", quota=1) as running:
+        client = Client(running.url)
+        token = client.http.post(
+            f"{running.url}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(SANDBOX.spid_client_id, SANDBOX.spid_client_secret),
+            timeout=5,
+        ).json()
+        assert "sig" not in token and isinstance(token["access_token"], str)
+        client = Client(running.url, token["access_token"])
+        client.spid("GET", VOUCHER)
+        refused = client.spid("GET", VOUCHER).json()
+    assert refused["code"] == 420
+    assert refused["data"] == "bnVsbA"  # base64url of JSON null
+    assert refused["sig"] == expected_sig("bnVsbA", "s")

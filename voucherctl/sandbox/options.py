@@ -13,7 +13,7 @@ DEFAULT_QUOTA_WINDOW = 3600
 
 @dataclass(frozen=True)
 class SandboxOptions:
-    """The regime of one sandbox server: quotas, lifetimes and injected faults.
+    """The regime of one sandbox server: quotas, lifetimes, signing and injected faults.
 
     quota: SPiD API requests (paths under /api/) allowed per quota_window, counted across all
         clients of this server process; beyond it SPiD answers 420. None: no quota (the
@@ -22,6 +22,8 @@ class SandboxOptions:
     quota_window: length in seconds of the quota's window; a window opens at the first API
         request after the previous window ended.
     token_ttl: lifetime in seconds of SPiD access tokens and of Spaaza sessions from a login.
+    sign_secret: the client's sign secret; when set, every SPiD API container is signed as
+        SPiD signs it (`algorithm`, `sig`, and `data` as base64url JSON). None: unsigned.
     rate_limit: requests per minute across all clients and both APIs (None: no limit); SPiD
         answers 420 beyond it, Spaaza 429. A fault to inject, unlike the quota.
     fail_rate: fraction of API requests answered 500 or 503 before any state changes.
@@ -39,6 +41,7 @@ class SandboxOptions:
     log: bool = False
     quota: int | None = None
     quota_window: int = DEFAULT_QUOTA_WINDOW
+    sign_secret: str | None = None
 
     def __post_init__(self) -> None:
         if self.quota is not None and self.quota < 1:
@@ -47,6 +50,8 @@ class SandboxOptions:
             raise ValueError("quota_window must be at least 1 second")
         if self.token_ttl < 1:
             raise ValueError("token_ttl must be at least 1 second")
+        if self.sign_secret is not None and not self.sign_secret:
+            raise ValueError("sign_secret must not be empty; leave it out to answer unsigned")
         if self.rate_limit is not None and self.rate_limit < 1:
             raise ValueError("rate_limit must be at least 1 request per minute")
         if not 0.0 <= self.fail_rate <= 1.0:

@@ -1,6 +1,7 @@
 """The SPiD (Schibsted account) API v2 emulation: OAuth token exchange and the voucher calls.
 
-Every /api/2 answer is an "SPP Container" (spid_container). Answers and their texts:
+Every /api/2 answer is an "SPP Container" (spid_container), signed when the server has a sign
+secret. Answers and their texts:
 
 - missing or unknown access token: 403 "Access token rejected", as the docs list it for every
   endpoint that needs a token (sent as `Authorization: Bearer` or an `oauth_token` parameter);
@@ -88,6 +89,7 @@ class SpidApi:
 
     def __init__(self, store: Store, options: SandboxOptions) -> None:
         self._store = store
+        self._sign_secret = options.sign_secret
         self.tokens = SpidTokens(store, options.token_ttl)
         self.router: Router[Handler] = Router()
         self.router.add("/api/2/voucher/{}", {"GET": self.show_voucher})
@@ -115,8 +117,8 @@ class SpidApi:
     def reply(
         self, answer: Answer, quota: Quota, headers: tuple[tuple[str, str], ...] = ()
     ) -> Reply:
-        """An answer in its container."""
-        return Reply(answer.status, container(answer, quota), headers)
+        """An answer in its container, signed when this server signs."""
+        return Reply(answer.status, container(answer, quota, self._sign_secret), headers)
 
     def show_voucher(self, _: Request, args: tuple[str, ...]) -> Answer:
         """GET /api/2/voucher/{voucherCode}."""
