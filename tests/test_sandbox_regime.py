@@ -1,4 +1,5 @@
-"""The sandbox's model of SPiD's regime, over real loopback HTTP: quota, token life, signing.
+"""The sandbox's model of SPiD's regime, over real loopback HTTP: quota, token life, signing
+and the voucher-group search.
 
 Time is moved, never waited for: the sandbox reads its clocks through voucherctl.sandbox.clock,
 which the `clock` fixture replaces.
@@ -11,6 +12,7 @@ import hashlib
 import hmac
 import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from voucherctl.sandbox.spid_container import encode_data, signature
 
 GROUPS = "/api/2/vouchers/groups"
 VOUCHER = f"/api/2/voucher/{SANDBOX.spid_voucher_code}"
+ALL_GROUP_IDS = ["38", "47", "48", "49", "50", "51", "52", "53", "324673248"]
 
 # The signed sample of schibsted/spid-tech-docs resources/articles/endpoints.md, "Signed
 # responses", with the sign secret the docs give for it.
@@ -86,6 +89,11 @@ def serving(state: Path, **options: Any) -> RunningSandbox:
 
 def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def group_ids(answer: requests.Response) -> list[str]:
+    assert answer.status_code == 200, answer.text
+    return [group["voucherGroupId"] for group in answer.json()["data"]]
 
 
 # --- quota ------------------------------------------------------------------------------------
@@ -277,3 +285,69 @@ def test_rate_limited_answers_are_signed_and_token_answers_are_not(state: Path) 
     assert refused["code"] == 420
     assert refused["data"] == "bnVsbA"  # base64url of JSON null
     assert refused["sig"] == expected_sig("bnVsbA", "s")
+
+
+# --- the voucher-group search -----------------------------------------------------------------
+
+
+@pytest.fixture
+def spid(state: Path) -> Iterator[Client]:
+    with serve(state) as running:
+        yield Client(running.url)
+
+
+def test_groups_page_by_limit_and_offset(spid: Client) -> None:
+    assert group_ids(spid.spid("GET", GROUPS)) == ALL_GROUP_IDS
+    pages = [
+        group_ids(spid.spid("GET", GROUPS, params={"limit": "4", "offset": str(offset)}))
+        for offset in (0, 4, 8)
+    ]
+    assert pages == [ALL_GROUP_IDS[:4], ALL_GROUP_IDS[4:8], ALL_GROUP_IDS[8:]]
+    past = spid.spid("GET", GROUPS, params={"limit": "4", "offset": "9"})
+    assert spid_error(past) == (404, "No voucher groups found")
+    assert group_ids(spid.spid("GET", GROUPS, params={"limit": "1000", "offset": ""})) == (
+        ALL_GROUP_IDS
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "ids"),
+    [
+        ({"title": "Summer campaign"}, ["50", "51"]),
+        ({"title": "Vouchers for all"}, ["38"]),
+        ({"campaignId": "7"}, ["50", "53"]),
+        ({"type": "5"}, ["48", "50", "51", "324673248"]),
+        ({"productId": "1001", "type": "3"}, ["53"]),
+        ({"title": "Summer campaign", "campaignId": "8", "limit": "1"}, ["51"]),
+        ({"title": "", "campaignId": ""}, ALL_GROUP_IDS),
+    ],
+)
+def test_groups_filters(spid: Client, params: dict[str, str], ids: list[str]) -> None:
+    assert group_ids(spid.spid("GET", GROUPS, params=params)) == ids
+
+
+@pytest.mark.parametrize(
+    "params", [{"title": "summer campaign"}, {"title": "Summer"}, {"campaignId": "9"}]
+)
+def test_groups_search_finding_nothing_is_404(spid: Client, params: dict[str, str]) -> None:
+    assert spid_error(spid.spid("GET", GROUPS, params=params)) == (
+        404,
+        "No voucher groups found",
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "text"),
+    [
+        ({"limit": "0"}, "limit must be an integer from 1 to 1000"),
+        ({"limit": "1001"}, "limit must be an integer from 1 to 1000"),
+        ({"limit": "ten"}, "limit must be an integer from 1 to 1000"),
+        ({"limit": "-1"}, "limit must be an integer from 1 to 1000"),
+        ({"offset": "-1"}, "offset must be an integer, 0 or more"),
+        ({"offset": "1.5"}, "offset must be an integer, 0 or more"),
+    ],
+)
+def test_groups_bad_paging_is_400(spid: Client, params: dict[str, str], text: str) -> None:
+    answer = spid.spid("GET", GROUPS, params=params)
+    assert spid_error(answer) == (400, text)
+    assert answer.json()["error"]["type"] == "ApiException"

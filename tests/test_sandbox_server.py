@@ -424,7 +424,9 @@ def test_handout_with_none_left_is_success_false(client: Client) -> None:
 
 
 def test_groups_group_generate_and_batch_handout(client: Client) -> None:
-    groups = client.spid("GET", "/api/2/vouchers/groups", params={"title": "FREEBIES"}).json()
+    groups = client.spid(
+        "GET", "/api/2/vouchers/groups", params={"title": "Freebies for everyone!"}
+    ).json()
     assert groups["type"] == "collection"
     assert [group["voucherGroupId"] for group in groups["data"]] == ["47"]
     assert client.spid("GET", "/api/2/vouchers/group/47").json()["data"]["title"] == (

@@ -1,9 +1,24 @@
-"""SPiD's voucher groups and vouchers as the API shows them."""
+"""SPiD's voucher groups and vouchers as the API shows them, and the voucher-group search.
+
+GET /api/2/vouchers/groups pages as SPiD's endpoints do (schibsted/spid-tech-docs,
+resources/articles/endpoints.md, "Pagination"): `limit` (default and at most 1000) and
+`offset` (default 0), oldest group first; anything else in them answers 400. The filters are
+SPiD's for this endpoint: `title` (exact match), `campaignId`, `type` and `productId`; an empty
+one counts as absent. A page with no group on it answers 404 "No voucher groups found", as
+SPiD's searches do when they find nothing, so a client paging on reaches the end either with a
+short page or with that 404.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from typing import Any
+
+from voucherctl.sandbox.spid_container import Answer, failure
+from voucherctl.sandbox.wire import parse_int
+
+MAX_PAGE = 1000
+NO_GROUPS_FOUND = "No voucher groups found"
 
 # Wire field -> SQL, in the docs' field order; the SQL already gives numbers as strings.
 GROUP_COLUMNS = {
@@ -36,6 +51,13 @@ VOUCHER_COLUMNS = {
     "updated": "updated",
 }
 VOUCHER_VALUES = ", ".join(VOUCHER_COLUMNS.values())
+# Search parameter -> column; each compares as the text SPiD sends.
+GROUP_FILTERS = {
+    "title": "title",
+    "campaignId": "campaign_id",
+    "type": "type",
+    "productId": "product_id",
+}
 
 
 def group_json(row: tuple[Any, ...]) -> dict[str, object]:
@@ -53,10 +75,26 @@ def vouchers_json(
     return [{"group": group, **voucher, "type": group["type"]} for voucher in vouchers]
 
 
-def list_groups(conn: sqlite3.Connection, title: str) -> list[dict[str, object]]:
-    """Every voucher group whose title holds `title`, ignoring case; all for an empty one."""
-    # instr(title, '') is 1, so an empty filter keeps every group.
+def _page_number(params: dict[str, str], name: str, default: int) -> int | None:
+    """A paging parameter: absent or empty gives the default, anything not a number None."""
+    raw = params.get(name, "")
+    return parse_int(raw) if raw else default
+
+
+def search_groups(conn: sqlite3.Connection, params: dict[str, str]) -> Answer:
+    """One page of the voucher groups that match every filter given."""
+    limit = _page_number(params, "limit", MAX_PAGE)
+    if limit is None or not 1 <= limit <= MAX_PAGE:
+        return failure(400, f"limit must be an integer from 1 to {MAX_PAGE}")
+    offset = _page_number(params, "offset", 0)
+    if offset is None:
+        return failure(400, "offset must be an integer, 0 or more")
+    given = [(column, params[name]) for name, column in GROUP_FILTERS.items() if params.get(name)]
+    where = " AND ".join(f"{column} = ?" for column, _ in given) or "1"
     rows = conn.execute(
-        f"{GROUP_SELECT} WHERE instr(lower(title), lower(?)) ORDER BY id", (title,)
+        f"{GROUP_SELECT} WHERE {where} ORDER BY id LIMIT ? OFFSET ?",
+        (*(value for _, value in given), limit, offset),
     ).fetchall()
-    return [group_json(row) for row in rows]
+    if not rows:
+        return failure(404, NO_GROUPS_FOUND)
+    return Answer(200, "collection", "VoucherGroup", [group_json(row) for row in rows])

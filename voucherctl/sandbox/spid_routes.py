@@ -12,6 +12,8 @@ secret. Answers and their texts:
   404 "User not found", 404 "Voucher group not found, or handouts not enabled"; none left is
   HTTP 200 with data {"success": false} and error {"code": 409, "description":
   "No vouchers available in voucher group N"}
+- GET /api/2/vouchers/groups: 400 for a bad `limit` or `offset`, 404 "No voucher groups found"
+  for an empty page (spid_records)
 - GET /api/2/vouchers/group/{id}, POST /api/2/vouchers/generate/{id}: 404 "Voucher group not found"
 - POST /api/2/vouchers/handout/{id}: 404 as for voucher_handout; 409 when fewer than `amount`
   vouchers are unused (nothing is handed out then)
@@ -43,7 +45,7 @@ from voucherctl.sandbox.spid_records import (
     GROUP_SELECT,
     VOUCHER_VALUES,
     group_json,
-    list_groups,
+    search_groups,
     vouchers_json,
 )
 from voucherctl.sandbox.spid_tokens import SpidTokens, TokenState, presented_token
@@ -155,10 +157,9 @@ class SpidApi:
         return Answer(200, "element", "Voucher", {"success": False}, description, NONE_LEFT_CODE)
 
     def groups(self, req: Request, _: tuple[str, ...]) -> Answer:
-        """GET /api/2/vouchers/groups, optionally filtered by a `title` substring."""
+        """GET /api/2/vouchers/groups: one page of a search (spid_records.search_groups)."""
         with self._store.read() as conn:
-            groups = list_groups(conn, req.params.get("title", ""))
-        return Answer(200, "collection", "VoucherGroup", groups)
+            return search_groups(conn, req.params)
 
     def group(self, _: Request, args: tuple[str, ...]) -> Answer:
         """GET /api/2/vouchers/group/{voucherGroupId}."""
