@@ -1,5 +1,5 @@
-"""The sandbox's model of SPiD's regime, over real loopback HTTP: quota, token life, signing
-and the voucher-group search.
+"""The sandbox's model of SPiD's regime, over real loopback HTTP: quota, token life, signing,
+the voucher-group search and the probe's state-file identity.
 
 Time is moved, never waited for: the sandbox reads its clocks through voucherctl.sandbox.clock,
 which the `clock` fixture replaces.
@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -351,3 +352,21 @@ def test_groups_bad_paging_is_400(spid: Client, params: dict[str, str], text: st
     answer = spid.spid("GET", GROUPS, params=params)
     assert spid_error(answer) == (400, text)
     assert answer.json()["error"]["type"] == "ApiException"
+
+
+# --- the probe --------------------------------------------------------------------------------
+
+
+def test_probe_names_the_state_file_through_a_symlink(state: Path, tmp_path: Path) -> None:
+    link = tmp_path / "link.sqlite3"
+    link.symlink_to(state)
+    other = tmp_path / "other.sqlite3"
+    shutil.copyfile(state, other)
+    with serve(link) as via_link, serve(other) as elsewhere:
+        probe = requests.get(f"{via_link.url}/__sandbox__", timeout=5).json()
+        other_probe = requests.get(f"{elsewhere.url}/__sandbox__", timeout=5).json()
+    stat = os.stat(state)
+    assert probe["state"] == str(state.resolve())
+    assert (probe["state_device"], probe["state_inode"]) == (stat.st_dev, stat.st_ino)
+    assert other_probe["state_inode"] != stat.st_ino
+    assert other_probe["state"] == str(other.resolve())

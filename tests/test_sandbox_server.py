@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import os
 import shutil
 import socket
 import sqlite3
@@ -220,10 +221,13 @@ def utc_epoch(text: str) -> int:
 def test_probe_says_it_is_the_sandbox(sandbox: RunningSandbox, state: Path) -> None:
     answer = requests.get(f"{sandbox.url}/__sandbox__", timeout=5)
     assert answer.status_code == 200
+    stat = os.stat(state)
     assert answer.json() == {
         "sandbox": "voucherctl",
         "apis": ["spid", "spaaza"],
         "state": str(state.resolve()),
+        "state_device": stat.st_dev,
+        "state_inode": stat.st_ino,
     }
     assert sandbox.url == f"http://127.0.0.1:{sandbox.port}"
 

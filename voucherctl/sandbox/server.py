@@ -9,6 +9,7 @@ algorithm against the client's delayed ACK.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import socketserver
 import sys
@@ -55,8 +56,20 @@ def _is_spid_api(path: str) -> bool:
 
 
 def probe(store: Store) -> dict[str, object]:
-    """What `GET /__sandbox__` answers: which sandbox this is and which state file it serves."""
-    return {"sandbox": "voucherctl", "apis": ["spid", "spaaza"], "state": str(store.path.resolve())}
+    """What `GET /__sandbox__` answers: which sandbox this is and which state file it serves.
+
+    `state` is the file's resolved absolute path; `state_device` and `state_inode` identify the
+    file itself, so a client can tell whether it is the file of its own data directory even
+    through symlinks or bind mounts (compare them with os.stat of that path). Nothing secret.
+    """
+    stat = os.stat(store.path)
+    return {
+        "sandbox": "voucherctl",
+        "apis": ["spid", "spaaza"],
+        "state": str(store.path.resolve()),
+        "state_device": stat.st_dev,
+        "state_inode": stat.st_ino,
+    }
 
 
 class App:
