@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import os
 import shutil
 import socket
 import sqlite3
@@ -220,10 +221,13 @@ def utc_epoch(text: str) -> int:
 def test_probe_says_it_is_the_sandbox(sandbox: RunningSandbox, state: Path) -> None:
     answer = requests.get(f"{sandbox.url}/__sandbox__", timeout=5)
     assert answer.status_code == 200
+    stat = os.stat(state)
     assert answer.json() == {
         "sandbox": "voucherctl",
         "apis": ["spid", "spaaza"],
         "state": str(state.resolve()),
+        "state_device": stat.st_dev,
+        "state_inode": stat.st_ino,
     }
     assert sandbox.url == f"http://127.0.0.1:{sandbox.port}"
 
@@ -320,16 +324,13 @@ def test_api_calls_need_a_known_token(client: Client, token: str | None) -> None
     assert spid_error(answer) == (403, "Access token rejected")
 
 
-def test_expired_token_is_rejected_and_oauth_token_param_works(state: Path) -> None:
-    with start_background(state, SandboxOptions(token_ttl=1)) as running:
-        client = Client(running.url)
-        path = f"/api/2/voucher/{SANDBOX.spid_voucher_code}"
-        answer = client.http.get(
-            f"{running.url}{path}", params={"oauth_token": client.token}, timeout=5
-        )
-        assert answer.status_code == 200
-        time.sleep(1.1)
-        assert spid_error(client.spid("GET", path)) == (403, "Access token rejected")
+def test_oauth_token_param_works(client: Client) -> None:
+    answer = client.http.get(
+        f"{client.url}/api/2/voucher/{SANDBOX.spid_voucher_code}",
+        params={"oauth_token": client.token},
+        timeout=5,
+    )
+    assert answer.status_code == 200
 
 
 # --- SPiD: vouchers ---------------------------------------------------------------------------
@@ -427,7 +428,9 @@ def test_handout_with_none_left_is_success_false(client: Client) -> None:
 
 
 def test_groups_group_generate_and_batch_handout(client: Client) -> None:
-    groups = client.spid("GET", "/api/2/vouchers/groups", params={"title": "FREEBIES"}).json()
+    groups = client.spid(
+        "GET", "/api/2/vouchers/groups", params={"title": "Freebies for everyone!"}
+    ).json()
     assert groups["type"] == "collection"
     assert [group["voucherGroupId"] for group in groups["data"]] == ["47"]
     assert client.spid("GET", "/api/2/vouchers/group/47").json()["data"]["title"] == (

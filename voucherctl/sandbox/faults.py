@@ -1,22 +1,22 @@
-"""Rate limiting and injected failures, decided before a request touches any state."""
+"""Quotas, rate limits and injected failures, decided before a request touches any state."""
 
 from __future__ import annotations
 
 import math
 import random
 import threading
-import time
 from dataclasses import dataclass
 
-WINDOW_SECONDS = 60
+import voucherctl.sandbox.clock as clock
+
+RATE_LIMIT_WINDOW = 60
+UNLIMITED_QUOTA = 360_000
+"""The `limit` reported when no quota is set: the figure of SPiD's own signed-response sample."""
 
 
 @dataclass(frozen=True)
 class Quota:
-    """What SPiD reports in a container's `request` field.
-
-    Without a rate limit, limit and remaining are 0, as SPiD reports clients it does not limit.
-    """
+    """One window's standing, as SPiD reports it in a container's `request` field."""
 
     allowed: bool
     reset: int
@@ -28,39 +28,56 @@ class Quota:
         return {"reset": self.reset, "limit": self.limit, "remaining": self.remaining}
 
 
-class RateLimiter:
-    """A fixed one-minute window shared by every client of one server process."""
+def tighter(first: Quota, second: Quota | None) -> Quota:
+    """The quota a client pacing itself must heed: fewer requests left, else the later reset."""
+    if second is None:
+        return first
+    return min(first, second, key=lambda quota: (quota.remaining, -quota.reset))
 
-    def __init__(self, per_minute: int | None) -> None:
-        self._limit = per_minute
+
+class Window:
+    """A fixed window of `seconds` and `limit` requests, shared by every client of a process.
+
+    A window opens at the first request after the last one closed, and `reset` counts whole
+    seconds (at least 1) until it closes. Without a limit nothing is refused, and `limit` and
+    `remaining` count down from `shown_limit` so that a client pacing itself sees sane numbers.
+    """
+
+    def __init__(self, limit: int | None, seconds: int, shown_limit: int = 0) -> None:
+        self._limit = limit
+        self._shown_limit = limit if limit is not None else shown_limit
+        self._seconds = seconds
         self._lock = threading.Lock()
-        self._window_end = 0.0
+        self._window_end = -math.inf
         self._count = 0
+
+    @property
+    def limited(self) -> bool:
+        """Whether this window refuses anything at all."""
+        return self._limit is not None
 
     def take(self) -> Quota:
         """Count one request and say whether it may proceed."""
         return self._quota(1)
 
     def peek(self) -> Quota:
-        """The quota as it stands, for an answer that should not count against it."""
+        """The window as it stands, for an answer that does not count against it."""
         return self._quota(0)
 
     def _quota(self, cost: int) -> Quota:
-        now = time.monotonic()
+        now = clock.monotonic()
         with self._lock:
             if now >= self._window_end:
-                self._window_end = now + WINDOW_SECONDS
+                self._window_end = now + self._seconds
                 self._count = 0
             self._count += cost
             count = self._count
             reset = max(1, math.ceil(self._window_end - now))
-        if self._limit is None:
-            return Quota(allowed=True, reset=reset, limit=0, remaining=0)
         return Quota(
-            allowed=count <= self._limit,
+            allowed=self._limit is None or count <= self._limit,
             reset=reset,
-            limit=self._limit,
-            remaining=max(0, self._limit - count),
+            limit=self._shown_limit,
+            remaining=max(0, self._shown_limit - count),
         )
 
 

@@ -61,6 +61,8 @@ def _spid_groups() -> list[Row]:
         "created": "2015-03-02 09:00:00",
         "updated": "2015-03-02 09:00:00",
         "handouts_enabled": 1,
+        "campaign_id": None,
+        "product_id": None,
     }
     docs_sample: Row = {"created": "2014-08-06 11:47:25", "updated": "2014-08-06 11:47:26"}
     return [
@@ -73,6 +75,35 @@ def _spid_groups() -> list[Row]:
             "title": "Handouts disabled",
             "type": "6",
             "handouts_enabled": 0,
+        },
+        *_spid_search_groups(base),
+    ]
+
+
+def _spid_search_groups(base: Row) -> list[Row]:
+    """Groups without vouchers, for paging and for each filter of the groups search."""
+    docs_sample: Row = {"created": "2014-08-04 15:50:44", "updated": "2014-08-04 15:50:44"}
+    summer: Row = {**base, "title": "Summer campaign", "type": "5"}
+    return [
+        # GET /vouchers/groups' sample in SPiD's docs: a shared group (unique "0").
+        {
+            **base,
+            **docs_sample,
+            "id": 38,
+            "title": "Vouchers for all",
+            "type": "8",
+            "is_unique": "0",
+        },
+        {**summer, "id": 50, "campaign_id": "7"},
+        {**summer, "id": 51, "campaign_id": "8"},
+        {**base, "id": 52, "title": "Free coffee with order", "type": "6", "product_id": "1001"},
+        {
+            **base,
+            "id": 53,
+            "title": "Test giveaway",
+            "type": "3",
+            "product_id": "1001",
+            "campaign_id": "7",
         },
     ]
 

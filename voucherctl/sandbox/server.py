@@ -9,6 +9,7 @@ algorithm against the client's delayed ACK.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import socketserver
 import sys
@@ -18,15 +19,24 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from voucherctl.sandbox.faults import FailureDice, Quota, RateLimiter
-from voucherctl.sandbox.options import SandboxOptions
-from voucherctl.sandbox.spaaza import SpaazaApi
+from voucherctl.sandbox.faults import (
+    RATE_LIMIT_WINDOW,
+    UNLIMITED_QUOTA,
+    FailureDice,
+    Quota,
+    Window,
+    tighter,
+)
+from voucherctl.sandbox.options import EMBEDDED_OPTIONS, SandboxOptions
 from voucherctl.sandbox.spaaza_errors import error_reply
-from voucherctl.sandbox.spid import SpidApi, container, failure
+from voucherctl.sandbox.spaaza_routes import SpaazaApi
+from voucherctl.sandbox.spid_container import failure
+from voucherctl.sandbox.spid_routes import SpidApi
 from voucherctl.sandbox.store import Store
 from voucherctl.sandbox.wire import BadRequest, Reply, Request, encode_reply, read_request
 
 SPID_SEGMENTS = ("api", "oauth")
+RATE_LIMITED = "Request Ratelimit exceeded"
 FAULT_TEXTS = {
     500: "Internal server error (sandbox fail_rate)",
     503: "Service unavailable (sandbox fail_rate)",
@@ -40,8 +50,37 @@ def _is_spid(path: str) -> bool:
     return path.split("/", 2)[1] in SPID_SEGMENTS if path.startswith("/") else False
 
 
+def _is_spid_api(path: str) -> bool:
+    """A SPiD API request, which SPiD's quota counts: everything under /api/, not /oauth/."""
+    return path.startswith("/api/")
+
+
+def probe(store: Store) -> dict[str, object]:
+    """What `GET /__sandbox__` answers: which sandbox this is and which state file it serves.
+
+    `state` is the file's resolved absolute path; `state_device` and `state_inode` identify the
+    file itself, so a client can tell whether it is the file of its own data directory even
+    through symlinks or bind mounts (compare them with os.stat of that path). Nothing secret.
+    """
+    stat = os.stat(store.path)
+    return {
+        "sandbox": "voucherctl",
+        "apis": ["spid", "spaaza"],
+        "state": str(store.path.resolve()),
+        "state_device": stat.st_dev,
+        "state_inode": stat.st_ino,
+    }
+
+
 class App:
-    """Decides every answer: the probe, faults and rate limits, then the API itself."""
+    """Decides every answer: the probe, rate limit, quota and faults, then the API itself.
+
+    The SPiD quota counts API requests only (paths under /api/, whatever their answer); POST
+    /oauth/token neither counts nor is refused by it, as its answer is no container that could
+    report it. The rate limit counts every request but the probe. A SPiD container's `request`
+    reports the tighter of the two (fewer requests left), so that a client pacing itself by it
+    never meets a 420; without either it counts down from UNLIMITED_QUOTA.
+    """
 
     def __init__(self, store: Store, options: SandboxOptions) -> None:
         self.store = store
@@ -49,13 +88,12 @@ class App:
         self.closing = False
         self._spid = SpidApi(store, options)
         self._spaaza = SpaazaApi(store, options)
-        self._limiter = RateLimiter(options.rate_limit)
+        self._limiter = (
+            Window(options.rate_limit, RATE_LIMIT_WINDOW) if options.rate_limit else None
+        )
+        self._quota = Window(options.quota, options.quota_window, UNLIMITED_QUOTA)
         self._dice = FailureDice(options.fail_rate, options.seed)
-        self._probe = {
-            "sandbox": "voucherctl",
-            "apis": ["spid", "spaaza"],
-            "state": str(store.path.resolve()),
-        }
+        self._probe = probe(store)
 
     def answer(self, req: Request) -> Reply:
         """The reply to one request."""
@@ -64,27 +102,37 @@ class App:
         spid = _is_spid(req.path)
         if self.options.latency_ms:
             time.sleep(self.options.latency_ms / 1000)
-        quota = self._limiter.take()
-        if not quota.allowed:
+        limited = self._limiter.take() if self._limiter else None
+        if limited is not None and not limited.allowed:
             if spid:
-                return Reply(420, container(failure(420, "Request Ratelimit exceeded"), quota))
+                return self._spid.reply(failure(420, RATE_LIMITED), limited)
             return error_reply(
                 "rate_limited",
-                f"Over {quota.limit} requests a minute; quota resets in {quota.reset} s",
-                headers=(("Retry-After", str(quota.reset)),),
+                f"Over {limited.limit} requests a minute; quota resets in {limited.reset} s",
+                headers=(("Retry-After", str(limited.reset)),),
             )
+        quota = None
+        if spid:
+            quota = self._quota.take() if _is_spid_api(req.path) else self._quota.peek()
+            if _is_spid_api(req.path) and not quota.allowed:
+                return self._spid.reply(failure(420, RATE_LIMITED), quota)
+            quota = tighter(quota, limited)
         # Injected failures come before any handler runs, so they never change state.
         status = self._dice.roll()
         if status is not None:
             return self.error(req.path, status, FAULT_TEXTS[status], quota)
-        return self._spid.handle(req, quota) if spid else self._spaaza.handle(req)
+        return self._spid.handle(req, quota) if quota is not None else self._spaaza.handle(req)
 
     def error(self, path: str, status: int, text: str, quota: Quota | None = None) -> Reply:
         """An error in the shape of the API the path belongs to."""
         if _is_spid(path):
-            return Reply(status, container(failure(status, text), quota or self._limiter.peek()))
+            return self._spid.reply(failure(status, text), quota or self._request_field())
         name = {500: "internal_error", 503: "service_unavailable"}.get(status, "bad_request")
         return error_reply(name, text, status)
+
+    def _request_field(self) -> Quota:
+        limited = self._limiter.peek() if self._limiter else None
+        return tighter(self._quota.peek(), limited)
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -280,9 +328,14 @@ class RunningSandbox:
 
 def start_background(
     state_path: Path,
-    options: SandboxOptions = SandboxOptions(),
+    options: SandboxOptions = EMBEDDED_OPTIONS,
     host: str = "127.0.0.1",
     port: int = 0,
 ) -> RunningSandbox:
-    """Serve from a daemon thread; returns once the socket listens. port=0 picks a free one."""
+    """Serve from a daemon thread; returns once the socket listens. port=0 picks a free one.
+
+    Without options it serves EMBEDDED_OPTIONS, the regime the CLI's in-process sandbox wants
+    (tokens good for a week, no quota); `serve_forever` defaults to SandboxOptions(), which
+    models SPiD's 900 s tokens.
+    """
     return RunningSandbox(_open(host, port, state_path, options))

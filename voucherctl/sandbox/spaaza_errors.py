@@ -2,8 +2,9 @@
 
 name                                       HTTP  code  when
 no_valid_session                            401     6  no, unknown or expired session / token
-permission_denied_or_non_existent           403    68  chain not the caller's; unlock with user
-                                                       auth; user auth naming another user
+permission_denied_or_non_existent           403    68  chain not the caller's; unlock or redeem
+                                                       with user auth; user auth naming another
+                                                       user
 voucher_not_found                           404   183  no such voucher in the chain, or not the
                                                        named user's
 no_myprice_app                              403   269  user or privileged auth without a known
@@ -13,12 +14,15 @@ app_hostname_not_allowed_with_admin_auth    400   902  X-Spaaza-MyPrice-App-Host
 missing_parameter                           400   903  a required parameter is absent or empty
 conflicting_parameters                      400   904  more than one voucher or user identifier
 invalid_parameter                           400   905  a number that is not one
-chain_id_required                           400   906  admin auth without chain_id
+chain_id_required                           400   906  admin auth without chain_id; redeem without
+                                                       chain_id
 invalid_lock_period                         400   907  voucher_lock_period not an integer 120..3600
 user_not_found                              404   908  no such user in the chain
 voucher_already_claimed                     409   909  claim of a claimed voucher
-voucher_not_claimed                         409   910  unclaim of a voucher that is not claimed
-voucher_already_redeemed                    409   911  claim, unclaim or lock of a redeemed voucher
+voucher_not_claimed                         409   910  unclaim or redeem of a voucher that is not
+                                                       claimed
+voucher_already_redeemed                    409   911  claim, unclaim, lock or redeem of a
+                                                       redeemed voucher
 voucher_locked                              409   912  lock under another locking code; unclaim of
                                                        a locked voucher
 invalid_login                               401   913  unknown username or wrong password
@@ -30,6 +34,9 @@ method_not_allowed                          405   917  path known, method not
 bad_request                                 4xx   918  unreadable request (400, 411, 413, 431)
 internal_error                              500   919  injected failure (fail_rate)
 service_unavailable                         503   920  injected failure (fail_rate)
+invalid_amount                              400   921  redeem amount not a positive number of at
+                                                       most two decimals
+redeem_amount_exceeds_voucher_amount        409   922  redeem amount over the voucher_amount
 
 Codes 901 and up are the sandbox's own: Spaaza documents only the first four.
 """
@@ -63,6 +70,8 @@ ERRORS: dict[str, tuple[int, int]] = {
     "bad_request": (400, 918),
     "internal_error": (500, 919),
     "service_unavailable": (503, 920),
+    "invalid_amount": (400, 921),
+    "redeem_amount_exceeds_voucher_amount": (409, 922),
 }
 
 

@@ -6,10 +6,12 @@ change is not allowed, which rolls the transaction back.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from voucherctl.sandbox.spaaza_errors import SpaazaError
 from voucherctl.sandbox.wire import utc_text
@@ -222,3 +224,49 @@ def unlock(conn: sqlite3.Connection, voucher: Voucher) -> Voucher:
         (voucher.id,),
     )
     return _reload(conn, voucher)
+
+
+def _money(value: Decimal) -> int | float:
+    """An amount as Spaaza writes it: a whole number as an integer, else a number of cents."""
+    value = value.quantize(Decimal("0.01"))
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def redeem(
+    conn: sqlite3.Connection, voucher: Voucher, amount: Decimal | None
+) -> tuple[Voucher, Voucher | None]:
+    """claimed -> redeemed, for `amount` or the whole voucher_amount.
+
+    A partial redemption redeems the voucher for `amount` and regenerates the rest as a new
+    voucher, claimed by the same user in the same campaign; that voucher comes back second.
+    The voucher's lock, if any, ends: the till that locked it has redeemed it.
+    """
+    _refuse_redeemed(voucher)
+    if voucher.status != "claimed":
+        raise SpaazaError("voucher_not_claimed", "Only a claimed voucher can be redeemed")
+    balance = Decimal(str(voucher.amount or 0))
+    spent = balance if amount is None else amount
+    if spent > balance:
+        raise SpaazaError(
+            "redeem_amount_exceeds_voucher_amount",
+            f"amount {spent} is more than the voucher's voucher_amount {balance}",
+        )
+    redeemed = Decimal(str(voucher.amount_redeemed or 0)) + spent
+    conn.execute(
+        "UPDATE spaaza_voucher SET status = 'redeemed', amount = 0, amount_redeemed = ?,"
+        " locked_until = NULL, locking_code = NULL, basket_code = NULL WHERE id = ?",
+        (_money(redeemed), voucher.id),
+    )
+    regenerated = None
+    if spent < balance:
+        rest = _money(balance - spent)
+        row = conn.execute(
+            "INSERT INTO spaaza_voucher (id, key, campaign_id, chain_id, user_id, status,"
+            " currency_id, currency_symbol, amount_original, amount, amount_redeemed, text,"
+            " expiry) SELECT (SELECT max(id) + 1 FROM spaaza_voucher), ?, campaign_id, chain_id,"
+            " user_id, 'claimed', currency_id, currency_symbol, ?, ?, 0, text, expiry"
+            " FROM spaaza_voucher WHERE id = ? RETURNING id",
+            (secrets.token_hex(32), rest, rest, voucher.id),
+        ).fetchone()
+        regenerated = Voucher(*conn.execute(f"{_SELECT} WHERE v.id = ?", row).fetchone())
+    return _reload(conn, voucher), regenerated

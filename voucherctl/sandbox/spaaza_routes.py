@@ -1,4 +1,4 @@
-"""The Spaaza API emulation: logins, claims, locks and a user's vouchers.
+"""The Spaaza API emulation: logins, claims, locks, redemptions and a user's vouchers.
 
 Who may call what (errors are listed in spaaza_errors):
 - Every request needs `X-Spaaza-API-Version`.
@@ -8,6 +8,9 @@ Who may call what (errors are listed in spaaza_errors):
 - Admin auth needs `chain_id` with claim, unclaim and get-user-vouchers; admin and privileged auth
   need one user identifier there; user auth acts for the session's own user.
 - Unlocking needs admin or privileged auth; with user auth, lock touches only the user's vouchers.
+- /auth/redeem-voucher needs admin or privileged auth and `chain_id` with either; admin auth
+  also needs one user identifier (as with claim), privileged auth may name one. `amount`, when
+  given, is a positive number of at most two decimals and at most the voucher's voucher_amount.
 - Parameters come from the query string or a urlencoded / multipart body; an empty one counts
   as absent.
 """
@@ -19,8 +22,9 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
-from voucherctl.sandbox import spaaza_vouchers as vouchers
+import voucherctl.sandbox.spaaza_vouchers as vouchers
 from voucherctl.sandbox.constants import SANDBOX
 from voucherctl.sandbox.options import SandboxOptions
 from voucherctl.sandbox.routing import Router
@@ -33,6 +37,8 @@ DEFAULT_LOCK_PERIOD = 300
 LOCK_PERIOD_RANGE = range(120, 3601)
 CLAIM_IDENTIFIERS = ("voucher_key", "voucher_id", "third_party_id")
 LOCK_IDENTIFIERS = ("voucher_key", "voucher_id")
+REDEEM_IDENTIFIERS = ("voucher_key", "voucher_id")
+CENT = Decimal("0.01")
 USER_COLUMNS = {
     "user_id": "id",
     "member_number": "member_number",
@@ -92,6 +98,20 @@ def _lock_period(raw: str) -> int:
     return period
 
 
+def _redeem_amount(raw: str) -> Decimal | None:
+    if not raw:
+        return None
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
+        raise SpaazaError(
+            "invalid_amount", "amount must be a positive number with at most two decimals"
+        )
+    return amount
+
+
 class SpaazaApi:
     """Routes and answers Spaaza requests against the store."""
 
@@ -106,6 +126,7 @@ class SpaazaApi:
         self.router.add("/lock-voucher", {"PUT": self.lock})
         self.router.add("/unlock-voucher", {"PUT": self.unlock, "POST": self.unlock})
         self.router.add("/get-user-vouchers", {"GET": self.user_vouchers})
+        self.router.add("/auth/redeem-voucher", {"POST": self.redeem, "PUT": self.redeem})
 
     def handle(self, req: Request) -> Reply:
         """Answer one Spaaza request; faults and rate limits were decided by the caller."""
@@ -315,3 +336,28 @@ class SpaazaApi:
         with self._store.read() as conn:
             found = vouchers.of_user(conn, user_id)
         return ok_reply({"vouchers": [voucher.as_json(vouchers.ALL_KEYS) for voucher in found]})
+
+    def redeem(self, req: Request) -> Reply:
+        """POST|PUT /auth/redeem-voucher: claimed -> redeemed, wholly or for `amount`."""
+        caller = self._caller(req)
+        if caller.kind == "user":
+            raise SpaazaError(
+                "permission_denied_or_non_existent",
+                "Redeeming needs admin or privileged authentication",
+            )
+        if not req.params.get("chain_id"):
+            raise SpaazaError("chain_id_required", "chain_id is mandatory with redeem-voucher")
+        chain_id = self._chain(req, caller)
+        column, value = _voucher_identifier(req, REDEEM_IDENTIFIERS)
+        amount = _redeem_amount(req.params.get("amount", ""))
+        named = caller.kind == "admin" or any(req.params.get(name) for name in USER_COLUMNS)
+        user_id = self._user(req, caller, chain_id) if named else None
+        with self._store.write() as conn:
+            voucher = vouchers.find(conn, column, value, chain_id)
+            if user_id is not None and voucher.user_id != user_id:
+                raise SpaazaError("voucher_not_found", f"User {user_id} has no such voucher")
+            voucher, regenerated = vouchers.redeem(conn, voucher, amount)
+        results = voucher.as_json(vouchers.CLAIM_KEYS, "redeem-voucher")
+        if regenerated is not None:
+            results["regenerated_voucher"] = regenerated.as_json(vouchers.CLAIM_KEYS)
+        return ok_reply(results)
