@@ -232,13 +232,13 @@ def _digest(values: dict) -> str:
     return digest(values)
 
 
-def test_first_lines_finds_every_repeat_while_growing() -> None:
-    from voucherctl.bulk.rows import FirstLines
+def test_the_request_index_counts_every_repeat_while_growing() -> None:
+    from voucherctl.bulk.rows import RequestIndex, digest
 
-    table = FirstLines(capacity=4)
-    firsts = [table.first({"userId": str(n % 700)}, line) for line, n in enumerate(range(3000))]
+    index = RequestIndex(capacity=4)
+    noted = [index.note(digest({"userId": str(line % 700)}), line) for line in range(3000)]
 
-    assert firsts == [line % 700 for line in range(3000)]
+    assert noted == [(line % 700, line // 700) for line in range(3000)]
 
 
 def test_a_chain_id_from_the_environment_yields_to_the_files_column(

@@ -141,8 +141,16 @@ def test_bulk_handout_gives_each_user_exactly_one_voucher(sandbox, tmp_path) -> 
     )
     assert counts == {u: 1 for u in users}
 
+    # The same file again: the run finished, so nothing is sent and the user is told how.
     again = sandbox.run("handout", "--from", str(source), "--group", SANDBOX.spid_handout_group_id)
-    assert {json.loads(line)["outcome"] for line in again.stdout.splitlines()} == {"skipped"}
+    assert again.exit_code == 2 and again.stdout == ""
+    assert "was already run to the end" in again.stderr and "--resume" in again.stderr
+
+    resumed = sandbox.run(
+        "handout", "--from", str(source), "--group", SANDBOX.spid_handout_group_id, "--resume"
+    )
+    assert resumed.exit_code == 0, resumed.stderr
+    assert {json.loads(line)["outcome"] for line in resumed.stdout.splitlines()} == {"skipped"}
 
 
 def test_embedded_sandbox_needs_nothing_started(tmp_path: Path) -> None:
@@ -166,10 +174,13 @@ def test_embedded_sandbox_needs_nothing_started(tmp_path: Path) -> None:
     source.write_text("userId\n100900\n100901\n")
     bulk = ["handout", "--from", str(source), "--group", "47", "--sandbox", "-o", "jsonl"]
     first = run_cli(*bulk, env=env)
-    again = run_cli(*bulk, env=env)  # a new in-process sandbox, the same journal: resumed
+    # A new in-process sandbox on another port, the same run: found, and not run again.
+    again = run_cli(*bulk, env=env)
+    resumed = run_cli(*bulk, "--resume", env=env)
     assert first.exit_code == 0, first.stderr
-    assert again.exit_code == 0, again.stderr
-    assert {json.loads(line)["outcome"] for line in again.stdout.splitlines()} == {"skipped"}
+    assert again.exit_code == 2 and "already run to the end" in again.stderr
+    assert resumed.exit_code == 0, resumed.stderr
+    assert {json.loads(line)["outcome"] for line in resumed.stdout.splitlines()} == {"skipped"}
 
 
 def test_sandbox_with_a_profile_is_a_usage_error(tmp_path: Path) -> None:

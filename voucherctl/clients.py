@@ -17,6 +17,8 @@ from voucherctl.spaaza import SpaazaClient
 from voucherctl.spid import SpidClient
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from voucherctl.pacing import Pacer
 
 
@@ -125,22 +127,39 @@ _sandbox_urls: dict[str, str] = {}  # state file -> base URL of the sandbox serv
 
 
 def sandbox_url(env: Environment) -> str:
-    """The sandbox to use: one answering on the default port, else one started in-process.
-
-    The in-process sandbox serves the same state file as ``voucherctl sandbox serve`` (in the
-    data directory), so state persists from one command to the next.
-    """
-    state = str(config.data_dir(env.environ) / SANDBOX_STATE_FILE)
-    if state not in _sandbox_urls:
-        _sandbox_urls[state] = _running_sandbox() or _start_sandbox(env, state)
-    return _sandbox_urls[state]
+    """The sandbox to use: one served on the default port over this data directory's state
+    file (``voucherctl sandbox serve``), else one started in this process over that file, so
+    state persists from one command to the next. A sandbox served over another state file
+    (another user's, or another data directory's) is never used."""
+    path = config.data_dir(env.environ) / SANDBOX_STATE_FILE
+    if str(path) not in _sandbox_urls:
+        _prepare_state(path)
+        url = _served_sandbox(path)
+        if url is None:
+            env.debug(f"* no sandbox serves {path} on {SANDBOX_HOST}:8765; starting one here")
+            url = _start_sandbox(path)
+        _sandbox_urls[str(path)] = url
+    return _sandbox_urls[str(path)]
 
 
 SANDBOX_STATE_FILE = "sandbox.sqlite3"
 SANDBOX_HOST = "127.0.0.1"
 
 
-def _running_sandbox() -> str | None:
+def _prepare_state(path: "Path") -> None:
+    """The state file, seeded, and its owner's alone (it names users and their vouchers)."""
+    from voucherctl.private_files import FILE_MODE, private_folder
+    from voucherctl.sandbox import ensure_state
+
+    private_folder(path.parent)
+    ensure_state(path)
+    for file in path.parent.glob(f"{path.name}*"):  # the database, and its journal files
+        if file.stat().st_mode & 0o077:
+            file.chmod(FILE_MODE)
+
+
+def _served_sandbox(path: "Path") -> str | None:
+    """The default port's sandbox, when it answers and serves exactly this state file."""
     import http.client
     import json
 
@@ -151,23 +170,23 @@ def _running_sandbox() -> str | None:
         connection.request("GET", "/__sandbox__")
         answer = connection.getresponse()
         body = json.loads(answer.read(65536))
+        ours = path.stat()
     except (OSError, ValueError, http.client.HTTPException):
         return None
     finally:
         connection.close()
-    if answer.status == 200 and isinstance(body, dict) and body.get("sandbox") == "voucherctl":
-        return f"http://{SANDBOX_HOST}:{DEFAULT_PORT}"
-    return None
+    serves_ours = (
+        isinstance(body, dict)
+        and body.get("sandbox") == "voucherctl"
+        and body.get("state_device") == ours.st_dev
+        and body.get("state_inode") == ours.st_ino
+    )
+    return f"http://{SANDBOX_HOST}:{DEFAULT_PORT}" if answer.status == 200 and serves_ours else None
 
 
-def _start_sandbox(env: Environment, state: str) -> str:
-    from pathlib import Path
-
+def _start_sandbox(path: "Path") -> str:
     from voucherctl.sandbox import start_background
 
-    path = Path(state)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    env.debug(f"* no sandbox on {SANDBOX_HOST}:8765; starting one in this process over {path}")
     return start_background(path, host=SANDBOX_HOST).url
 
 

@@ -41,10 +41,8 @@ class Operation(Generic[Client]):
     call: Callable[[Client, Mapping[str, str]], dict[str, Any]]
     method: str
     path: str
-    # Resending cannot repeat the change (a voucher is claimed or locked once), so a row whose
-    # outcome is unknown is resent to settle it. A handout could give a second voucher: never.
-    idempotent: bool = False
-    # After a refused resend of an unknown row: the API's record of the change, if it was made.
+    # For a row whose earlier attempt got no answer: the voucher as the API shows it when the
+    # change was made (the row is then done, not resent), else None.
     settle: Callable[[Client, Mapping[str, str]], dict[str, Any] | None] | None = None
 
 

@@ -27,6 +27,7 @@ class Outcome:
     exit_code: int
     error: str | None = None
     result: dict[str, Any] | None = None
+    journal_error: str | None = None  # the outcome could not be recorded: the run stops
 
     def record(self) -> dict[str, Any]:
         return {
@@ -101,7 +102,7 @@ class Report:
         text = f"{self.command}: {done} of {self.total} rows: {', '.join(parts) or 'none'}"
         text += f" in {seconds:.1f} s{rate}"
         if not_started:
-            text += f"; {not_started} not started (run again with the same journal to go on)"
+            text += f"; {not_started} not started (run the same command again to go on)"
         if journal:
             text += f"; journal {journal}"
         return text

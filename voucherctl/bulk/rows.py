@@ -8,8 +8,7 @@ import shutil
 import tempfile
 from array import array
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,64 +27,63 @@ _UTF16_BOMS = ("\udcff\udcfe", "\udcfe\udcff")
 
 @dataclass(frozen=True)
 class Row:
-    """One input row: where it stands, what it says after options filled it, and its hash."""
+    """One input row: where it stands, what it says after options filled it, what it sends."""
 
     line: int
     input: dict[str, str]
     params: dict[str, str] = field(default_factory=dict)
     error: str | None = None  # set when the row is invalid
+    # A valid row's identity: the hash of its request, and which occurrence of that request it
+    # is in the file ("<hash>/0" for the first); how the journal knows it, whatever its line.
+    key: str = ""
+    first_line: int = 0  # the line of the first occurrence of the same request
 
-    @cached_property
-    def digest(self) -> str:
-        """The row's content hash, computed only when a journal needs it."""
-        return digest(self.input)
 
-
-class FirstLines:
-    """Which line first asked for each request: repeats found in a million rows in ~24 MiB.
-
-    An open-addressing table of 64-bit request hashes and 32-bit line numbers in two arrays,
-    rather than a dict, whose boxed ints would take four times the memory.
-    """
+class RequestIndex:
+    """How often each request came so far, and on which line first: for a million rows in
+    ~32 MiB, as an open-addressing table of 64-bit request hashes in arrays rather than a
+    dict, whose boxed ints would take four times the memory."""
 
     def __init__(self, capacity: int = 1 << 16) -> None:
         self._keys = array("Q", bytes(8 * capacity))
         self._lines = array("I", bytes(4 * capacity))
-        self._count = 0
+        self._counts = array("I", bytes(4 * capacity))
+        self._used = 0
 
-    def first(self, params: Mapping[str, str], line: int) -> int:
-        """The first line with these request parameters (``line`` itself when new)."""
-        if self._count * 10 >= len(self._keys) * 7:
+    def note(self, request_digest: str, line: int) -> tuple[int, int]:
+        """Count one more occurrence: (the first line with this request, this occurrence)."""
+        if self._used * 10 >= len(self._keys) * 7:
             self._grow()
-        key = (hash(tuple(sorted(params.items()))) & 0xFFFF_FFFF_FFFF_FFFF) | 1  # 0: empty
-        return self._insert(key, line)
+        key = int(request_digest[:16], 16) | 1  # 0 marks an empty slot
+        slot = self._slot(key)
+        if not self._keys[slot]:
+            self._keys[slot], self._lines[slot] = key, line
+            self._used += 1
+        occurrence = self._counts[slot]
+        self._counts[slot] += 1
+        return self._lines[slot], occurrence
 
-    def _insert(self, key: int, line: int) -> int:
+    def _slot(self, key: int) -> int:
         keys, mask = self._keys, len(self._keys) - 1
         slot = key & mask
-        while keys[slot]:
-            if keys[slot] == key:
-                return self._lines[slot]
+        while keys[slot] and keys[slot] != key:
             slot = (slot + 1) & mask
-        keys[slot], self._lines[slot] = key, line
-        self._count += 1
-        return line
+        return slot
 
     def _grow(self) -> None:
-        old = zip(self._keys, self._lines, strict=True)
+        old = zip(self._keys, self._lines, self._counts, strict=True)
         size = len(self._keys) * 2
-        self._keys, self._lines, self._count = (
-            array("Q", bytes(8 * size)),
-            array("I", bytes(4 * size)),
-            0,
-        )
-        for key, line in old:
+        self._keys = array("Q", bytes(8 * size))
+        self._lines = array("I", bytes(4 * size))
+        self._counts = array("I", bytes(4 * size))
+        for key, line, count in old:
             if key:
-                self._insert(key, line)
+                slot = self._slot(key)
+                self._keys[slot], self._lines[slot], self._counts[slot] = key, line, count
 
 
 def digest(values: Mapping[str, str]) -> str:
-    """The content hash that, with the line, identifies a row in a journal."""
+    """A content hash of parameters (or of a row's input, as voucherctl 0.1 journals hold it)."""
     canonical = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
@@ -157,6 +155,7 @@ def _rows(handle: IO[str], operation: Operation[Any], fills: Fills, name: str) -
     columns = _check_header([cell.strip() for cell in header], operation, fills, name)
     names = {column: column for column in operation.columns}  # errors speak of the column
     start = reader.line_num + 1
+    requests = RequestIndex()
     while True:
         try:
             cells = next(reader)
@@ -169,7 +168,12 @@ def _rows(handle: IO[str], operation: Operation[Any], fills: Fills, name: str) -
         _check_encoding(cells, line, name)
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, e.g. at the end of a file
-        yield _row(line, cells, columns, operation, fills, names)
+        row = _row(line, cells, columns, operation, fills, names)
+        if row.error is None:
+            request = digest(row.params)
+            first_line, occurrence = requests.note(request, line)
+            row = replace(row, key=f"{request}/{occurrence}", first_line=first_line)
+        yield row
 
 
 def _check_encoding(cells: list[str], line: int, name: str) -> None:

@@ -43,9 +43,15 @@ def _held_by_user(client: SpaazaClient, request: Mapping[str, str]) -> dict[str,
 
 
 def _settle_claim(client: SpaazaClient, request: Mapping[str, str]) -> dict[str, Any] | None:
-    """The voucher, if the user already holds it claimed (an earlier claim did go through)."""
+    """The voucher, if the user holds it claimed (an earlier claim did go through)."""
     voucher = _held_by_user(client, request)
     return voucher if voucher and voucher.get("voucher_status") == "claimed" else None
+
+
+def _settle_unclaim(client: SpaazaClient, request: Mapping[str, str]) -> dict[str, Any] | None:
+    """The voucher, if it is offered to the user again (an earlier unclaim did go through)."""
+    voucher = _held_by_user(client, request)
+    return voucher if voucher and voucher.get("voucher_status") == "generated" else None
 
 
 CLAIM: Operation[SpaazaClient] = Operation(
@@ -56,7 +62,6 @@ CLAIM: Operation[SpaazaClient] = Operation(
     call=SpaazaClient.claim,
     method="POST",
     path="/claim-voucher",
-    idempotent=True,
     settle=_settle_claim,
 )
 UNCLAIM: Operation[SpaazaClient] = Operation(
@@ -67,7 +72,7 @@ UNCLAIM: Operation[SpaazaClient] = Operation(
     call=SpaazaClient.unclaim,
     method="POST",
     path="/unclaim-voucher",
-    idempotent=True,
+    settle=_settle_unclaim,
 )
 
 

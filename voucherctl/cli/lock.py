@@ -25,7 +25,6 @@ LOCK: Operation[SpaazaClient] = Operation(
     call=SpaazaClient.lock,
     method="PUT",
     path="/lock-voucher",
-    idempotent=True,  # locking again with the same codes only renews the lock
 )
 UNLOCK: Operation[SpaazaClient] = Operation(
     command="unlock",
@@ -35,7 +34,6 @@ UNLOCK: Operation[SpaazaClient] = Operation(
     call=SpaazaClient.unlock,
     method="PUT",
     path="/unlock-voucher",
-    idempotent=True,
 )
 
 BasketCode = Annotated[

@@ -11,6 +11,8 @@ from voucherctl import config, output
 from voucherctl.cli.command import environment
 from voucherctl.env import Environment
 from voucherctl.errors import UsageError
+from voucherctl.sandbox.constants import DEFAULT_PORT
+from voucherctl.sandbox.options import DEFAULT_QUOTA_WINDOW, SERVE_TOKEN_TTL
 from voucherctl.text import escape_control
 
 StatePath = Annotated[
@@ -38,59 +40,104 @@ def _state(env: Environment, given: Path | None) -> Path:
     return path
 
 
+Host = Annotated[str, typer.Option("--host", help="Loopback address to listen on.")]
+Port = Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")]
+Quota = Annotated[
+    int | None,
+    typer.Option(
+        "--quota",
+        metavar="N",
+        help="SPiD's quota: N API requests per --quota-window, reported in every answer's "
+        "'request', answered 420 beyond it.",
+    ),
+]
+QuotaWindow = Annotated[
+    int,
+    typer.Option("--quota-window", metavar="SECONDS", help="The quota's period (an hour)."),
+]
+TokenTtl = Annotated[
+    int,
+    typer.Option(
+        "--token-ttl",
+        metavar="SECONDS",
+        help="Lifetime of SPiD server tokens (900, as SPiD's JWTs) and Spaaza login sessions.",
+    ),
+]
+SignSecret = Annotated[
+    str | None,
+    typer.Option(
+        "--sign-secret",
+        metavar="S",
+        help="Sign SPiD answers as SPiD does (data as base64url JSON, sig HMAC-SHA256 of it); "
+        "give the same secret to the client as VOUCHERCTL_SPID_SIGN_SECRET.",
+    ),
+]
+RateLimit = Annotated[
+    int | None,
+    typer.Option(
+        "--rate-limit",
+        metavar="N",
+        help="Answer more than N requests a minute with 420 (SPiD) / 429 (Spaaza).",
+    ),
+]
+FailRate = Annotated[
+    float,
+    typer.Option(
+        "--fail-rate",
+        metavar="P",
+        help="Answer this fraction (0..1) of requests with a 5xx, changing nothing.",
+    ),
+]
+Latency = Annotated[
+    int, typer.Option("--latency", metavar="MS", help="Wait this long before each answer.")
+]
+Seed = Annotated[
+    int | None,
+    typer.Option("--seed", metavar="N", help="Random seed of --fail-rate, to replay failures."),
+]
+Log = Annotated[bool, typer.Option("--log", help="One line per request on stderr.")]
+
+# SandboxOptions' words for its fields -> the options users typed.
+_OPTION_NAMES = {
+    "quota_window": "--quota-window",
+    "quota": "--quota",
+    "token_ttl": "--token-ttl",
+    "sign_secret": "--sign-secret",
+    "rate_limit": "--rate-limit",
+    "fail_rate": "--fail-rate",
+    "latency_ms": "--latency",
+}
+
+
 def serve(
     ctx: typer.Context,
-    host: Annotated[
-        str, typer.Option("--host", help="Loopback address to listen on.")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port; 0 picks a free one.")] = 8765,
+    host: Host = "127.0.0.1",
+    port: Port = DEFAULT_PORT,
     state: StatePath = None,
-    rate_limit: Annotated[
-        int | None,
-        typer.Option(
-            "--rate-limit",
-            metavar="N",
-            help="Answer more than N requests a minute with 420 (SPiD) / 429 (Spaaza).",
-        ),
-    ] = None,
-    fail_rate: Annotated[
-        float,
-        typer.Option(
-            "--fail-rate",
-            metavar="P",
-            help="Answer this fraction (0..1) of requests with a 5xx, changing nothing.",
-        ),
-    ] = 0.0,
-    latency: Annotated[
-        int, typer.Option("--latency", metavar="MS", help="Wait this long before each answer.")
-    ] = 0,
-    token_ttl: Annotated[
-        int,
-        typer.Option(
-            "--token-ttl", metavar="SECONDS", help="Lifetime of SPiD tokens and Spaaza sessions."
-        ),
-    ] = 604800,
-    seed: Annotated[
-        int | None,
-        typer.Option("--seed", metavar="N", help="Random seed of --fail-rate, to replay failures."),
-    ] = None,
-    log: Annotated[bool, typer.Option("--log", help="One line per request on stderr.")] = False,
+    quota: Quota = None,
+    quota_window: QuotaWindow = DEFAULT_QUOTA_WINDOW,
+    token_ttl: TokenTtl = SERVE_TOKEN_TTL,
+    sign_secret: SignSecret = None,
+    rate_limit: RateLimit = None,
+    fail_rate: FailRate = 0.0,
+    latency: Latency = 0,
+    seed: Seed = None,
+    log: Log = False,
 ) -> None:
     """Serve SPiD and Spaaza on one loopback port until stopped (Ctrl-C or SIGTERM).
 
-    Commands given --sandbox use it when it runs on the default port 8765, and otherwise start
-    their own over the same state file. The base URL is printed on stdout once listening.
-    """
-    env = environment(ctx)
-    from voucherctl.sandbox import SandboxOptions, serve_forever
+    It models the real APIs' regime on request: --quota and --quota-window (SPiD's hourly
+    quota), --token-ttl, --sign-secret; and injects faults: --rate-limit, --fail-rate,
+    --latency. Commands given --sandbox use it when it runs on the default port 8765 over the
+    same state file, and otherwise start their own. The base URL is printed on stdout once
+    listening.
 
-    if not config.is_loopback(host):
-        raise UsageError(
-            f"--host {host!r} is not a loopback address; the sandbox serves only "
-            "this machine (127.0.0.1, ::1, localhost)"
-        )
-    if not 0 <= port <= 65535:
-        raise UsageError(f"--port must be from 0 to 65535, not {port}")
+    Example: voucherctl sandbox serve --quota 100 --quota-window 60 --sign-secret s3cret
+    """
+    from voucherctl.sandbox import SandboxOptions
+
+    env = environment(ctx)
+    _check_address(host, port)
     try:
         options = SandboxOptions(
             rate_limit=rate_limit,
@@ -99,16 +146,26 @@ def serve(
             token_ttl=token_ttl,
             seed=seed,
             log=log,
+            quota=quota,
+            quota_window=quota_window,
+            sign_secret=sign_secret,
         )
     except ValueError as exc:
-        raise UsageError(
-            str(exc)
-            .replace("rate_limit", "--rate-limit")
-            .replace("fail_rate", "--fail-rate")
-            .replace("latency_ms", "--latency")
-            .replace("token_ttl", "--token-ttl")
-        ) from None
-    path = _state(env, state)
+        message = str(exc)
+        for field, option in _OPTION_NAMES.items():
+            if message.startswith(field):
+                message = option + message[len(field) :]
+                break
+        raise UsageError(message) from None
+    if sign_secret:
+        from voucherctl import redact
+
+        redact.register(sign_secret)
+    _serve(env, host, port, _state(env, state), options)
+
+
+def _serve(env: Environment, host: str, port: int, path: Path, options: Any) -> None:
+    from voucherctl.sandbox import serve_forever
 
     def ready(url: str) -> None:
         env.stdout.write(url + "\n")
@@ -124,6 +181,16 @@ def serve(
         env.info("voucherctl sandbox stopped")
 
 
+def _check_address(host: str, port: int) -> None:
+    if not config.is_loopback(host):
+        raise UsageError(
+            f"--host {host!r} is not a loopback address; the sandbox serves only "
+            "this machine (127.0.0.1, ::1, localhost)"
+        )
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port must be from 0 to 65535, not {port}")
+
+
 class _Stopped(Exception):
     """SIGTERM: the normal way a supervisor stops the sandbox."""
 
@@ -133,10 +200,16 @@ def _stop_quietly(signum: int, frame: Any) -> None:
 
 
 def reset(ctx: typer.Context, state: StatePath = None) -> None:
-    """Drop all sandbox state and seed it afresh."""
-    env = environment(ctx)
+    """Drop all sandbox state and seed it afresh, and forget the bulk runs made against it.
+
+    Bulk runs with --sandbox keep their journals in the data directory; after a reset the same
+    file runs anew. Journals given with --journal are yours to remove.
+    """
+    from voucherctl.bulk.forget import forget_runs
+    from voucherctl.bulk.runner import SANDBOX_HOST, journals_folder
     from voucherctl.sandbox import reset_state
 
+    env = environment(ctx)
     path = _state(env, state)
     try:
         reset_state(path)
@@ -144,6 +217,12 @@ def reset(ctx: typer.Context, state: StatePath = None) -> None:
         shown = escape_control(str(path))
         raise UsageError(f"--state {shown!r} cannot hold the sandbox's database ({exc})") from None
     env.info(f"sandbox state {path} reset to its seed data")
+    if state is None:
+        forgotten, busy = forget_runs(journals_folder(env), host=SANDBOX_HOST)
+        if forgotten:
+            env.info(f"forgot {forgotten} bulk run(s) made against the sandbox")
+        for journal in busy:
+            env.warn(f"the bulk run of {journal} is still running; its journal is kept")
 
 
 def info(ctx: typer.Context) -> None:

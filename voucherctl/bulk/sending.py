@@ -1,0 +1,171 @@
+"""Sending the rows of a bulk run, N at a time, each at most once, each recorded before and after.
+
+A run stops starting rows when it is interrupted (Ctrl-C, SIGTERM), when the credentials are
+refused, when the API's quota is spent until later than ``--max-wait``, or when the journal
+stops accepting records; rows in flight finish, and the summary counts the rest as not started.
+"""
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from voucherctl.bulk.journal import OK, UNKNOWN, Journal, JournalWriteError
+from voucherctl.bulk.report import Outcome, Report
+from voucherctl.bulk.rows import Row, Source
+from voucherctl.env import Environment
+from voucherctl.errors import ExitCode, VoucherctlError
+from voucherctl.operation import BulkOptions, Client, Fills, Operation
+
+NOT_RESENT = (
+    "an earlier run sent this row and got no answer, and the voucher's state does not show "
+    "the change; not resent, because it could be made twice (check it, then add "
+    "--retry-unknown to resend)"
+)
+
+
+class _Stop:
+    """Why the run stops starting rows, if it does; the first reason wins."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.code: ExitCode | None = None
+        self.message: str | None = None
+        self._lock = threading.Lock()
+
+    def now(self, code: ExitCode, message: str | None = None) -> None:
+        with self._lock:
+            if self.code is None:
+                self.code, self.message = code, message
+        self.event.set()
+
+
+def send_rows(
+    env: Environment,
+    source: Source,
+    operation: Operation[Client],
+    fills: Fills,
+    options: BulkOptions,
+    client: Client,
+    journal: Journal,
+    total: int,
+) -> ExitCode:
+    """Send every row; the exit code of the run."""
+    stop = _Stop()
+
+    def process(row: Row) -> None:
+        if stop.event.is_set():
+            return  # stopped while this row waited for a worker: it is not started
+        try:
+            outcome = _run_row(row, operation, options, client, journal)
+        except JournalWriteError as exc:  # before the row was sent: it is not started
+            stop.now(ExitCode.ERROR, exc.message)
+            return
+        if outcome.exit_code == ExitCode.AUTH:
+            stop.now(ExitCode.AUTH)
+        report.add(outcome)
+        if outcome.journal_error:
+            stop.now(ExitCode.ERROR, outcome.journal_error)
+
+    journal.begin_run()
+    with (
+        Report(env, operation.command, operation.columns, total) as report,
+        _stopped_by_signals(stop),
+    ):
+        in_flight: set[Future[None]] = set()
+        with ThreadPoolExecutor(options.concurrency, thread_name_prefix="bulk") as pool:
+            for row in source.rows(operation, fills):
+                if stop.event.is_set():
+                    break
+                while len(in_flight) >= options.concurrency * 2:
+                    _, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                in_flight.add(pool.submit(process, row))
+            for future in in_flight:
+                future.result()
+    not_started = total - sum(report.counts.values())
+    _end_run(journal, stop, not_started)
+    if stop.message:
+        env.error(stop.message)
+    env.info(report.summary(not_started=not_started, journal=journal.shown))
+    if stop.code is not None:
+        return stop.code
+    if report.counts["failed"] or report.counts["unknown"]:
+        return ExitCode.BULK_FAILED
+    return ExitCode.OK
+
+
+def _end_run(journal: Journal, stop: _Stop, not_started: int) -> None:
+    # Left unwritten, the run counts as not finished, so running it again resumes it.
+    with suppress(JournalWriteError):
+        journal.end_run(finished=stop.code is None and not not_started, reason=stop.message)
+
+
+def _run_row(
+    row: Row, operation: Operation[Client], options: BulkOptions, client: Client, journal: Journal
+) -> Outcome:
+    """Send one row at most once, recording it in the journal before and after."""
+    if row.error:
+        return Outcome(row, "failed", int(ExitCode.USAGE), row.error)
+    previous = journal.state(row)
+    if previous == OK:
+        return Outcome(row, "skipped", int(ExitCode.OK))
+    if previous == UNKNOWN:
+        settled = _settle(row, operation, client)
+        if settled or not options.retry_unknown:
+            outcome = settled or Outcome(row, "unknown", int(ExitCode.OUTCOME_UNKNOWN), NOT_RESENT)
+            return _recorded(outcome, journal)
+    journal.sent(row)  # raises JournalWriteError: then nothing was sent
+    try:
+        outcome = Outcome(row, "ok", int(ExitCode.OK), result=operation.call(client, row.params))
+    except VoucherctlError as exc:
+        refused_resend = previous == UNKNOWN and exc.exit_code == ExitCode.REJECTED
+        settled = _settle(row, operation, client) if refused_resend else None
+        unknown = exc.exit_code == ExitCode.OUTCOME_UNKNOWN
+        outcome = settled or Outcome(
+            row, "unknown" if unknown else "failed", int(exc.exit_code), exc.message
+        )
+    except Exception as exc:  # a bug must not lose the row: it was sent, so its fate is unknown
+        outcome = Outcome(row, "unknown", int(ExitCode.ERROR), f"unexpected error: {exc!r}")
+    return _recorded(outcome, journal)
+
+
+def _recorded(outcome: Outcome, journal: Journal) -> Outcome:
+    """The outcome, written to the journal; a journal that fails does not change it."""
+    try:
+        journal.finished(outcome.row, outcome.outcome, outcome.exit_code, outcome.error)
+    except JournalWriteError as exc:
+        outcome.journal_error = exc.message
+    return outcome
+
+
+def _settle(row: Row, operation: Operation[Client], client: Client) -> Outcome | None:
+    """The row as done, when the voucher's state shows its change was made."""
+    if operation.settle is None:
+        return None
+    try:
+        result = operation.settle(client, row.params)
+    except VoucherctlError:
+        return None
+    return Outcome(row, "ok", int(ExitCode.OK), result=result) if result else None
+
+
+@contextmanager
+def _stopped_by_signals(stop: _Stop) -> Iterator[None]:
+    """Ctrl-C and SIGTERM stop new rows from starting; rows in flight finish."""
+
+    def handle(signum: int, frame: object) -> None:
+        stop.now(ExitCode.INTERRUPTED)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Callable[..., Any] | int | None] = {
+        sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,53 @@
+"""Files voucherctl writes hold personal data (user ids, voucher codes, who did what): they are
+their owner's alone, 0600 in 0700 folders, whatever the umask
+(docs/contract.md#files-and-audit-log).
+"""
+
+import os
+import stat
+from pathlib import Path
+
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+def private_folder(path: Path) -> Path:
+    """``path`` as a folder only its owner can enter, made (with its parents) when missing."""
+    path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        path.chmod(FOLDER_MODE)
+    return path
+
+
+def open_private(path: Path, flags: int) -> int:
+    """``os.open`` of a regular file that only its owner can read: created 0600, tightened when
+    it was not. Its folder is made private first. Raises ``OSError``; ``NotRegularFileError``
+    for a FIFO, a device or a folder, opened without blocking so that a FIFO cannot hang us."""
+    private_folder(path.parent)
+    fd = os.open(path, flags | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFileError(f"{path} is not a regular file")
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            os.fchmod(fd, FILE_MODE)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def write_private_text(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically (a temporary file, then a rename), 0600."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    fd = open_private(temporary, os.O_WRONLY | os.O_TRUNC)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)
+
+
+class NotRegularFileError(OSError):
+    """A path that must be a plain file is a FIFO, a device, a socket or a folder."""
