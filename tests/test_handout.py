@@ -144,7 +144,8 @@ def test_rate_limited_still_after_three_retries_is_exit_6(cli, rsps, no_waiting)
         (["--user", "abc", "--group", "47"], "--user must be a positive whole number, not 'abc'"),
         (["--user", "42", "--group", "-3"], "--group must be a positive whole number, not '-3'"),
         (["--user", "0", "--group", "47"], "--user must be a positive whole number, not '0'"),
-        (["--user", "4" * 40, "--group", "47"], "--user must be a positive whole number"),
+        (["--user", "4" * 40, "--group", "47"], "--user is larger than any id can be"),
+        (["--user", "9223372036854775808", "--group", "47"], "--user is larger than any id"),
         (["--user", "٤٢", "--group", "47"], "--user must be a positive whole number"),
     ],
 )

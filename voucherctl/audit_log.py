@@ -7,14 +7,18 @@ identifiers and the outcome; requests carry no secrets, so neither does the log.
 
 import getpass
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from voucherctl import config
+from voucherctl.errors import UsageError
+from voucherctl.private_files import open_private
 from voucherctl.redact import scrub
+from voucherctl.text import escape_control
 
 FILE_NAME = "audit.jsonl"
 
@@ -26,37 +30,61 @@ def log_path(environ: Mapping[str, str]) -> Path:
 class AuditLog:
     """Appends records; safe to share between the workers of a bulk run."""
 
-    def __init__(self, path: Path, *, profile: str, host: str, command: str) -> None:
+    def __init__(self, path: Path, *, profile: str, command: str) -> None:
         self.path = path
-        self._context = {"profile": profile, "host": host, "command": command}
+        self._context = {"profile": profile, "command": command}
         self._lock = threading.Lock()
-        self._file: TextIO | None = None
+        self._fd: int | None = None
         try:
             self._user = getpass.getuser()
         except (KeyError, OSError):  # no name for this uid, e.g. in a bare container
             self._user = "unknown"
 
+    def ensure_writable(self) -> None:
+        """Open the log now, so that a change is never made that could not be audited.
+
+        Raises UsageError (nothing was sent yet) when the log cannot be written.
+        """
+        try:
+            self._open()
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write the audit log {escape_control(str(self.path))} "
+                f"({exc.strerror or exc}); nothing was sent. Make the data directory writable, "
+                "or point VOUCHERCTL_DATA_DIR at one that is"
+            ) from None
+
     def record(
-        self, identifiers: Mapping[str, str], outcome: str, exit_code: int, error: str | None
+        self,
+        host: str,
+        identifiers: Mapping[str, str],
+        outcome: str,
+        exit_code: int,
+        error: str | None,
     ) -> None:
+        """Append one change; raises OSError when the log cannot take it (a full disk)."""
         entry = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "user": self._user,
-            **self._context,
+            "profile": self._context["profile"],
+            "host": host,
+            "command": self._context["command"],
             "identifiers": dict(identifiers),
             "outcome": outcome,
             "exit_code": exit_code,
             "error": scrub(error) if error else None,
         }
-        line = json.dumps(entry, ensure_ascii=False) + "\n"
+        data = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
-            if self._file is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = self.path.open("a", encoding="utf-8")
-            # One write per record to a file opened for appending, flushed at once: concurrent
-            # voucherctl processes interleave whole lines, never parts of them.
-            self._file.write(line)
-            self._file.flush()
+            # One write per record to a file opened for appending: concurrent voucherctl
+            # processes interleave whole lines, never parts of them.
+            if os.write(self._open(), data) != len(data):
+                raise OSError(28, "the record was cut short (is the disk full?)")
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self._fd = open_private(self.path, os.O_WRONLY | os.O_APPEND)
+        return self._fd
 
 
 def read(

@@ -5,11 +5,13 @@ to print, read configuration or make requests. Tests build their own, so nothing
 ``sys.stdout`` or ``os.environ`` behind their back.
 """
 
+import errno
+import io
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 from voucherctl import config
 from voucherctl.redact import scrub
@@ -37,6 +39,32 @@ class CommonOptions:
     yes: bool = False  # changes on a protected profile are confirmed up front
 
 
+class ClosedStream(io.TextIOBase):
+    """Stands in for a standard stream the process was started without (``>&-``): writing or
+    reading it fails with a clear OSError, where ``None`` would fail with an AttributeError."""
+
+    def __init__(self, name: str) -> None:
+        self.stream_name = name
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, f"{self.stream_name} is closed")
+
+    def read(self, size: int | None = -1) -> str:
+        raise OSError(errno.EBADF, f"{self.stream_name} is closed")
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        raise OSError(errno.EBADF, f"{self.stream_name} is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _standard(name: str) -> TextIO:
+    """``sys.stdout`` (or stderr, stdin), or a ClosedStream when the process has none."""
+    stream: TextIO | None = getattr(sys, name)
+    return stream if stream is not None else cast(TextIO, ClosedStream(name))
+
+
 def _isatty(stream: TextIO) -> bool:
     try:
         return stream.isatty()
@@ -50,9 +78,9 @@ class Environment:
 
     options: CommonOptions = field(default_factory=CommonOptions)
     environ: Mapping[str, str] = field(default_factory=config.environ_snapshot)
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: _standard("stdout"))
+    stderr: TextIO = field(default_factory=lambda: _standard("stderr"))
+    stdin: TextIO = field(default_factory=lambda: _standard("stdin"))
 
     @cached_property
     def stdout_isatty(self) -> bool:
@@ -108,8 +136,11 @@ class Environment:
             self._write_stderr(message)
 
     def _write_stderr(self, message: str) -> None:
-        self.stderr.write(escape_control(scrub(message), keep_newlines=True) + "\n")
-        self.stderr.flush()
+        try:
+            self.stderr.write(escape_control(scrub(message), keep_newlines=True) + "\n")
+            self.stderr.flush()
+        except (OSError, ValueError):
+            pass  # no stderr to tell: the exit code still says how it went
 
     def http(self, pacer: "Pacer | None" = None) -> "HttpClient":
         """A fresh HTTP client honouring ``--timeout`` and ``--verbose``."""

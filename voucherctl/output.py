@@ -55,6 +55,21 @@ def print_record(
         _write(env, to_json(record, indent=2 if fmt == "json" else None))
 
 
+def print_result(
+    env: "Environment", record: dict[str, Any], rows: Sequence[Column], *, title: str = ""
+) -> None:
+    """A change's result. The change was made, so a stdout that cannot take the result (closed,
+    or its reader gone) is a warning, not a failure: the audit log has the change."""
+    try:
+        print_record(env, record, rows, title=title)
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        env.warn(
+            f"the change was made, but its result could not be printed ({reason}); "
+            "'voucherctl audit' shows it"
+        )
+
+
 def print_list(
     env: "Environment", items: list[dict[str, Any]], columns: Sequence[Column], *, title: str = ""
 ) -> None:

@@ -5,6 +5,7 @@ import io
 import threading
 import time
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,13 +57,14 @@ class Report:
         self._attention: list[Outcome] = []
         self._progress: Any = None
         self._task: Any = None
+        self.output_error: str | None = None
 
     def __enter__(self) -> "Report":
         if self.format == "csv":
             header = ["line", "outcome", "exit_code", "error", *self.columns, "result"]
             self._emit(_csv_line(header))
         elif self.format == "json":
-            self.env.stdout.write("[")
+            self._emit("[", end="")
         if self.env.stderr_isatty and not self.env.options.quiet:
             self._start_progress()
         return self
@@ -82,7 +84,7 @@ class Report:
                 self._emit(output.to_json(outcome.record()))
             elif self.format == "json":
                 separator = "\n" if self._first else ",\n"
-                self.env.stdout.write(separator + output.to_json(outcome.record()))
+                self._emit(separator + output.to_json(outcome.record()), end="")
                 self._first = False
             elif self.format == "csv":
                 self._emit(_csv_line(self._csv_cells(outcome)))
@@ -114,9 +116,20 @@ class Report:
         values.append(outcome.result)
         return values
 
-    def _emit(self, text: str) -> None:
-        self.env.stdout.write(text + "\n")
-        self.env.stdout.flush()
+    def _emit(self, text: str, end: str = "\n") -> None:
+        """To stdout; once stdout fails (closed, its reader gone), nothing more is tried and
+        ``output_error`` says why, so that the run stops starting rows."""
+        if self.output_error:
+            return
+        try:
+            self.env.stdout.write(text + end)
+            self.env.stdout.flush()
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.output_error = (
+                f"stdout stopped taking the rows' outcomes ({reason}); no more rows were "
+                "started. The journal has every outcome: run the same command again to go on"
+            )
 
     def _start_progress(self) -> None:
         from rich.console import Console
@@ -158,8 +171,14 @@ class Report:
             output.Column("Input", lambda r: ", ".join(f"{k}={v}" for k, v in r["input"].items())),
             output.field("Error", "error"),
         ]
-        records = [outcome.record() for outcome in self._attention]
-        output.print_list(self.env, records, columns, title="Rows that need attention")
+        records = [outcome.record() for outcome in sorted(self._attention, key=_line)]
+        # A stdout that fails: the summary on stderr still counts them, the journal has them.
+        with suppress(OSError, ValueError):
+            output.print_list(self.env, records, columns, title="Rows that need attention")
+
+
+def _line(outcome: Outcome) -> int:
+    return outcome.row.line
 
 
 def _csv_line(cells: list[Any]) -> str:

@@ -97,8 +97,15 @@ class Source:
         self._temporary: Path | None = None
         if name == "-":
             with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as copy:
-                _copy_bytes(stdin, copy)
-            self._temporary = Path(copy.name)
+                self._temporary = Path(copy.name)
+                try:
+                    _copy_bytes(stdin, copy)
+                except (OSError, ValueError) as exc:
+                    self.close()
+                    raise UsageError(
+                        f"--from -: cannot read stdin ({_why(exc)}); pipe the CSV in, or give "
+                        "--from FILE"
+                    ) from None
             self.path = self._temporary
         else:
             try:
@@ -129,6 +136,10 @@ class Source:
         """Every data row, validated, with its line number (the header is line 1)."""
         with self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             yield from _rows(handle, operation, fills, self.name)
+
+
+def _why(exc: Exception) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
 
 
 def _copy_bytes(stdin: IO[str], copy: IO[bytes]) -> None:

@@ -66,8 +66,8 @@ def send_rows(
         if outcome.exit_code == ExitCode.AUTH:
             stop.now(ExitCode.AUTH)
         report.add(outcome)
-        if outcome.journal_error:
-            stop.now(ExitCode.ERROR, outcome.journal_error)
+        if outcome.journal_error or report.output_error:
+            stop.now(ExitCode.ERROR, outcome.journal_error or report.output_error)
 
     journal.begin_run()
     with (

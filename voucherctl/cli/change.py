@@ -4,6 +4,7 @@ The command module describes its change as an :class:`Operation`; this module va
 options, sends one request or hands the rows to the bulk runner, and prints the outcome.
 """
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from voucherctl.errors import ExitCode, UsageError, VoucherctlError
 from voucherctl.operation import BulkOptions, Client, Fills, Operation
 
 if TYPE_CHECKING:
+    from voucherctl.audit_log import AuditLog
     from voucherctl.bulk.runner import Target
     from voucherctl.pacing import Pacer
 
@@ -48,8 +50,10 @@ def perform(
         return
     api = operation.client_for(env, None)
     confirm(env, api.base_url, operation.command)
-    result = audited(env, operation).call(api, request)
-    output.print_record(env, result, view, title=title)
+    change, log = audited(env, operation)
+    log.ensure_writable()
+    result = change.call(api, request)
+    output.print_result(env, result, view, title=title)
 
 
 DRY_RUN_VIEW = [
@@ -71,13 +75,16 @@ def _perform_bulk(
     given = {name: params.field(name, value) for name, value in values.items() if value is not None}
     fills = Fills(given, {name: params.field(name, value) for name, value in defaults.items()})
 
+    change, log = audited(env, operation)
+
     def start(pacer: "Pacer") -> "Target[Client]":
         api = operation.client_for(env, pacer)
         confirm(env, api.base_url, operation.command)  # after every row was validated
+        log.ensure_writable()
         # The journal names the host; an in-process sandbox has a new port every run.
         return Target(api, "sandbox" if env.options.sandbox else api.base_url)
 
-    code = run(env, audited(env, operation), fills, bulk, start)
+    code = run(env, change, fills, bulk, start)
     if code:
         raise typer.Exit(int(code))
 
@@ -102,30 +109,44 @@ def confirm(env: Environment, host: str, command: str) -> None:
         raise UsageError("not confirmed; nothing was sent")
 
 
-def audited(env: Environment, operation: Operation[Client]) -> Operation[Client]:
-    """``operation`` whose every call, whatever its outcome, is appended to the audit log."""
+def audited(env: Environment, operation: Operation[Client]) -> "tuple[Operation[Client], AuditLog]":
+    """``operation`` whose every call, whatever its outcome, is appended to the audit log, and
+    the log (check it with ``ensure_writable`` before the first call).
+
+    A record that cannot be written after a change never alters what the change is reported
+    to have done: the outcome stands, with a warning.
+    """
     from dataclasses import replace
-    from functools import cache
 
     from voucherctl.audit_log import AuditLog, log_path
 
     profile = "sandbox" if env.options.sandbox else env.profile.name
+    log = AuditLog(log_path(env.environ), profile=profile, command=operation.command)
+    warned = threading.Event()
 
-    @cache
-    def log_for(host: str) -> AuditLog:
-        return AuditLog(
-            log_path(env.environ), profile=profile, host=host, command=operation.command
-        )
+    def record(api: Client, request: Mapping[str, str], exc: VoucherctlError | None) -> None:
+        host = "sandbox" if env.options.sandbox else api.base_url
+        outcome = "ok" if exc is None else "failed"
+        if exc is not None and exc.exit_code == ExitCode.OUTCOME_UNKNOWN:
+            outcome = "unknown"
+        try:
+            code = int(exc.exit_code) if exc else int(ExitCode.OK)
+            log.record(host, request, outcome, code, exc.message if exc else None)
+        except OSError as failure:
+            if not warned.is_set():
+                warned.set()
+                env.warn(
+                    f"the audit log {log.path} stopped accepting records "
+                    f"({failure.strerror or failure}); changes go on, but are not audited"
+                )
 
     def call(api: Client, request: Mapping[str, str]) -> dict[str, Any]:
-        log = log_for(api.base_url)
         try:
             result = operation.call(api, request)
         except VoucherctlError as exc:
-            unknown = exc.exit_code == ExitCode.OUTCOME_UNKNOWN
-            log.record(request, "unknown" if unknown else "failed", int(exc.exit_code), exc.message)
+            record(api, request, exc)
             raise
-        log.record(request, "ok", int(ExitCode.OK), None)
+        record(api, request, None)
         return result
 
-    return replace(operation, call=call)
+    return replace(operation, call=call), log

@@ -147,7 +147,8 @@ def error_boundary(*, verbose: bool) -> Iterator[None]:
     from voucherctl.text import escape_control
 
     def fail(message: str, code: ExitCode) -> typer.Exit:
-        sys.stderr.write(f"voucherctl: error: {escape_control(scrub(message))}\n")
+        if sys.stderr is not None:  # started with stderr closed: the exit code tells alone
+            sys.stderr.write(f"voucherctl: error: {escape_control(scrub(message))}\n")
         return typer.Exit(int(code))
 
     try:
@@ -161,7 +162,7 @@ def error_boundary(*, verbose: bool) -> Iterator[None]:
     except (typer.Exit, typer.Abort):
         raise
     except Exception as exc:
-        if verbose:
+        if verbose and sys.stderr is not None:
             sys.stderr.write(scrub("".join(traceback.format_exc())))
         hint = "" if verbose else " (run with --verbose for details)"
         raise fail(f"unexpected error: {type(exc).__name__}: {exc}{hint}", ExitCode.ERROR) from None

@@ -5,7 +5,7 @@ import re
 from voucherctl.errors import UsageError
 
 MAX_TEXT_LENGTH = 1000
-MAX_ID_DIGITS = 19  # a signed 64-bit integer
+MAX_ID = 2**63 - 1  # the APIs' ids are signed 64-bit integers
 # Control characters: no identifier of either API holds one, so in a value they are a paste
 # gone wrong, or an attack on whoever reads the API's logs and answers on a terminal. Messages
 # quote values with repr() alone, which escapes them and undecodable bytes; escape_control()
@@ -35,13 +35,11 @@ def text(value: str, name: str) -> str:
 def numeric_id(value: str, name: str) -> str:
     """An id that the APIs take as a positive integer, kept as the digits the user typed."""
     stripped = value.strip()
-    if (
-        not stripped.isascii()
-        or not stripped.isdigit()
-        or len(stripped) > MAX_ID_DIGITS
-        or int(stripped) == 0
-    ):
+    # Digits only (no sign, no "1_000"), checked for length before int() reads them.
+    if not (stripped.isascii() and stripped.isdigit()) or not stripped.strip("0"):
         raise UsageError(f"{name} must be a positive whole number, not {value!r}")
+    if len(stripped.lstrip("0")) > len(str(MAX_ID)) or int(stripped) > MAX_ID:
+        raise UsageError(f"{name} is larger than any id can be ({MAX_ID}), not {value!r}")
     return str(int(stripped))
 
 
