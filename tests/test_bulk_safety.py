@@ -1,0 +1,295 @@
+"""Bulk runs outside the cases a single run imagines: two runs at once, files edited between
+runs, a finished file run again, data directories that cannot be written, disks that fill,
+odd journals and closed streams. Each test names the bug it catches."""
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.sandbox_process import VOUCHERCTL, Done, SandboxProcess, base_environment, run_cli
+from voucherctl.sandbox import SANDBOX
+
+GROUP = SANDBOX.spid_handout_group_id
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
+    server = SandboxProcess(tmp_path / "state.sqlite3", "--latency", "30")
+    yield server
+    server.stop()
+
+
+def users_file(path: Path, users: list[int]) -> Path:
+    path.write_text("userId,voucherGroupId\n" + "".join(f"{u},{GROUP}\n" for u in users))
+    return path
+
+
+def vouchers_per_user(sandbox: SandboxProcess, users: list[int]) -> Counter[int]:
+    rows = sandbox.query(
+        "select user_id, count(*) from spid_voucher where user_id between ? and ? group by user_id",
+        min(users),
+        max(users),
+    )
+    return Counter(dict(rows))
+
+
+def outcomes(done: Done) -> Counter[str]:
+    return Counter(json.loads(line)["outcome"] for line in done.stdout.splitlines())
+
+
+def start(sandbox: SandboxProcess, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [VOUCHERCTL, *args],
+        env=sandbox.environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_start(journal: Path) -> None:
+    """Until the run holding ``journal`` has begun sending (its first row is recorded)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if journal.exists() and b'"state": "sent"' in journal.read_bytes():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no run started on {journal}")
+
+
+@pytest.mark.parametrize("journal_option", [True, False], ids=["--journal", "default journal"])
+def test_a_second_run_on_a_journal_in_use_is_refused_and_sends_nothing(
+    sandbox, tmp_path, journal_option
+) -> None:
+    """Catches two runs sharing a journal: both sent every row, and 1,992 of 2,000 users got
+    two vouchers. The second run must be refused at once (exit 2), naming the journal."""
+    users = list(range(102000, 102120))
+    source = users_file(tmp_path / "users.csv", users)
+    journal = tmp_path / "journal.jsonl"
+    args = ["handout", "--from", str(source), "--concurrency", "2"]
+    if journal_option:
+        args += ["--journal", str(journal)]
+    first = start(sandbox, *args)
+    try:
+        if not journal_option:  # the default journal: found once the first run made it
+            folder = tmp_path / "data" / "journals"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not list(folder.glob("handout-*.jsonl")):
+                time.sleep(0.02)
+            [journal] = folder.glob("handout-*.jsonl")
+        wait_for_start(journal)
+        second = sandbox.run(*args)
+    finally:
+        _, stderr = first.communicate(timeout=120)
+
+    assert second.exit_code == 2
+    assert second.stdout == ""
+    assert "is in use by another voucherctl run" in second.stderr
+    assert first.returncode == 0, stderr
+    assert vouchers_per_user(sandbox, users) == Counter(dict.fromkeys(users, 1))
+
+
+def test_lines_added_removed_or_reordered_never_resend_a_done_row(sandbox, tmp_path) -> None:
+    """Catches rows known by their line: a line added to a finished file resent all 50 old
+    rows. Only the new row, and the edited row (a new row), may be sent."""
+    users = list(range(102200, 102210))
+    source = users_file(tmp_path / "users.csv", users)
+    command = ("handout", "--from", str(source), "--journal", str(tmp_path / "j.jsonl"))
+    assert sandbox.run(*command).exit_code == 0
+
+    edited = [102299, *reversed(users[2:]), 102211]  # one added on top, reordered, one edited
+    users_file(source, edited)
+    again = sandbox.run(*command)
+
+    assert again.exit_code == 0, again.stderr
+    assert outcomes(again) == Counter({"skipped": 8, "ok": 2})
+    given = vouchers_per_user(sandbox, [*users, 102211, 102299])
+    assert given == Counter({**dict.fromkeys(users, 1), 102211: 1, 102299: 1})
+
+
+def test_identical_rows_are_rows_of_their_own(sandbox, tmp_path) -> None:
+    """A user named twice gets two vouchers (two rows), once each, however the file moves."""
+    source = users_file(tmp_path / "users.csv", [102300, 102300])
+    command = ("handout", "--from", str(source), "--journal", str(tmp_path / "j.jsonl"))
+    assert outcomes(sandbox.run(*command)) == Counter({"ok": 2})
+
+    users_file(source, [102301, 102300, 102300, 102300])
+    again = sandbox.run(*command)
+
+    assert outcomes(again) == Counter({"skipped": 2, "ok": 2})
+    assert vouchers_per_user(sandbox, [102300, 102301]) == Counter({102300: 3, 102301: 1})
+
+
+def test_the_default_journal_resumes_an_unfinished_run_and_refuses_a_finished_one(
+    sandbox, tmp_path
+) -> None:
+    """Catches the default journal silently skipping a file run before (a monthly cron job
+    doing nothing, exit 0, forever): a finished file exits 2 and says how to go on."""
+    users = list(range(102400, 102440))
+    source = users_file(tmp_path / "users.csv", users)
+    args = ("handout", "--from", str(source), "--concurrency", "1")
+    first = start(sandbox, *args)
+    time.sleep(0.5)  # some rows sent, not all (30 ms each, one at a time)
+    first.send_signal(signal.SIGTERM)
+    first.communicate(timeout=60)
+    assert first.returncode == 130
+
+    resumed = sandbox.run(*args)
+    assert resumed.exit_code == 0, resumed.stderr
+    assert "resuming the run" in resumed.stderr
+    again = sandbox.run(*args)
+    assert again.exit_code == 2 and again.stdout == ""
+    assert "already run to the end" in again.stderr and "--resume" in again.stderr
+    assert "--journal" in again.stderr
+    assert vouchers_per_user(sandbox, users) == Counter(dict.fromkeys(users, 1))
+
+
+def test_sandbox_reset_forgets_the_runs_made_against_the_sandbox(tmp_path) -> None:
+    """Catches the README's bulk example skipping, after a reset, rows the fresh sandbox never
+    saw: the runs made with --sandbox are forgotten with its state."""
+    env = base_environment(tmp_path)
+    source = tmp_path / "users.csv"
+    source.write_text("userId\n102500\n")
+    command = ("handout", "--from", str(source), "--group", GROUP, "--sandbox", "-o", "jsonl")
+    if run_cli("show", "X", "--sandbox", env=env).exit_code == 1:
+        pytest.skip("a sandbox on 127.0.0.1:8765 answers strangely")
+    assert run_cli(*command, env=env).exit_code == 0
+    assert run_cli(*command, env=env).exit_code == 2
+
+    reset = run_cli("sandbox", "reset", env=env)
+    after = run_cli(*command, env=env)
+
+    assert reset.exit_code == 0 and "forgot 1 bulk run" in reset.stderr
+    assert after.exit_code == 0, after.stderr
+    assert [json.loads(line)["outcome"] for line in after.stdout.splitlines()] == ["ok"]
+
+
+def test_an_unwritable_data_directory_stops_a_change_before_it_is_sent(sandbox, tmp_path) -> None:
+    """Catches a handout made, then reported as a crash with no audit record (and made again
+    on a retry): a data directory that cannot be written is exit 2, nothing sent."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data directory must be\n")
+    data = {"VOUCHERCTL_DATA_DIR": str(blocker / "data")}
+    source = users_file(tmp_path / "users.csv", [102600])
+
+    single = sandbox.run("handout", "--user", "102601", "--group", GROUP, **data)
+    bulk = sandbox.run("handout", "--from", str(source), **data)
+
+    for done in (single, bulk):
+        assert done.exit_code == 2, done.stderr
+        assert done.stdout == ""
+        assert "nothing was sent" in done.stderr
+    assert vouchers_per_user(sandbox, [102600, 102601]) == Counter()
+
+
+def _file_size_limit(limit: int) -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_a_disk_that_fills_mid_run_stops_it_with_a_summary_and_loses_nothing(
+    sandbox, tmp_path
+) -> None:
+    """Catches a journal on a filling disk ending the run with exit 1, no summary, and rows
+    never reported; and audit-log write errors turning succeeded rows into unknown ones."""
+    users = list(range(102700, 102760))
+    source = users_file(tmp_path / "users.csv", users)
+    journal = tmp_path / "j.jsonl"
+    command = [VOUCHERCTL, "handout", "--from", str(source), "--journal", str(journal)]
+    full = subprocess.run(
+        [*command, "--concurrency", "1"],
+        env=sandbox.environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: _file_size_limit(3000),
+    )
+
+    reported = [json.loads(line) for line in full.stdout.splitlines()]
+    assert full.returncode == 1, full.stderr
+    assert "cannot write to the journal" in full.stderr
+    assert "not started" in full.stderr  # the summary
+    assert {r["outcome"] for r in reported} == {"ok"}  # audit failures changed no outcome
+    assert 0 < len(reported) < len(users)
+    given = vouchers_per_user(sandbox, users)
+    assert set(given.values()) == {1} and len(given) >= len(reported)
+
+    # Room again: the run goes on and everyone has exactly one voucher. A row whose "ok" the
+    # full disk lost is unknown (sent, outcome not recorded) and is not sent again.
+    rest = sandbox.run(*command[1:])
+    assert rest.exit_code in (0, 8), rest.stderr
+    assert outcomes(rest)["unknown"] <= 1 and outcomes(rest)["failed"] == 0
+    assert vouchers_per_user(sandbox, users) == Counter(dict.fromkeys(users, 1))
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/null", "folder"])
+def test_a_journal_that_is_not_a_regular_file_is_refused(sandbox, tmp_path, kind) -> None:
+    """Catches a FIFO given as --journal hanging forever, and /dev/null accepted as one."""
+    journal = {"fifo": tmp_path / "fifo", "/dev/null": Path("/dev/null"), "folder": tmp_path}[kind]
+    if kind == "fifo":
+        os.mkfifo(journal)
+    source = users_file(tmp_path / "users.csv", [102800])
+
+    done = sandbox.run("handout", "--from", str(source), "--journal", str(journal))
+
+    assert done.exit_code == 2
+    assert "journal" in done.stderr and "nothing was sent" in done.stderr
+    assert vouchers_per_user(sandbox, [102800]) == Counter()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"\xff\xfe not utf-8\n", b'{"row": "ab/0", "line": 1' + b"9" * 5000 + b', "state": "ok"}\n'],
+    ids=["invalid UTF-8", "a number too large"],
+)
+def test_a_damaged_journal_is_a_usage_error_naming_it(sandbox, tmp_path, damage) -> None:
+    """Catches a damaged journal ending in 'unexpected error' (exit 1)."""
+    source = users_file(tmp_path / "users.csv", [102900])
+    journal = tmp_path / "j.jsonl"
+    command = ("handout", "--from", str(source), "--journal", str(journal))
+    assert sandbox.run(*command).exit_code == 0
+    journal.write_bytes(journal.read_bytes() + damage + b'{"run": "start"}\n')
+
+    done = sandbox.run(*command)
+
+    assert done.exit_code == 2
+    assert f"the journal {journal} is damaged at line" in done.stderr
+
+
+def test_from_stdin_with_stdin_closed_is_a_usage_error(sandbox) -> None:
+    """Catches ``--from -`` with stdin closed ending in an AttributeError (exit 1)."""
+    done = subprocess.run(
+        ["sh", "-c", f'exec "{VOUCHERCTL}" handout --from - --group {GROUP} <&-'],
+        env=sandbox.environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert "cannot read stdin" in done.stderr
+
+
+def test_a_handout_with_stdout_closed_is_made_audited_and_exits_0(sandbox) -> None:
+    """Catches a closed stdout turning a made change into an unexplained exit 1."""
+    done = subprocess.run(
+        ["sh", "-c", f'exec "{VOUCHERCTL}" handout --user 103000 --group {GROUP} >&-'],
+        env=sandbox.environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    audit = sandbox.run("audit", "-o", "json")
+
+    assert done.returncode == 0, done.stderr
+    assert "the change was made, but its result could not be printed" in done.stderr
+    assert [e["identifiers"]["userId"] for e in json.loads(audit.stdout)] == ["103000"]
+    assert vouchers_per_user(sandbox, [103000]) == Counter({103000: 1})
