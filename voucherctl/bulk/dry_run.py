@@ -22,7 +22,7 @@ def print_dry_run(
 ) -> None:
     """Print the request each row of ``source`` would make."""
     fmt = env.output_format(bulk=True)
-    rows = source.rows(operation, fills)
+    rows = source.rows(operation, fills, identify=False)  # no journal: no identities needed
     if fmt == "csv":
         _write_csv(env, rows, operation)
     elif fmt == "table":

@@ -132,10 +132,12 @@ class Source:
                 sha.update(block)
         return "stdin:" + sha.hexdigest()
 
-    def rows(self, operation: Operation[Any], fills: Fills) -> Iterator[Row]:
+    def rows(
+        self, operation: Operation[Any], fills: Fills, *, identify: bool = True
+    ) -> Iterator[Row]:
         """Every data row, validated, with its line number (the header is line 1)."""
         with self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-            yield from _rows(handle, operation, fills, self.name)
+            yield from _rows(handle, operation, fills, self.name, identify)
 
 
 def _why(exc: Exception) -> str:
@@ -152,7 +154,9 @@ def _copy_bytes(stdin: IO[str], copy: IO[bytes]) -> None:
         copy.write(chunk.encode("utf-8", "surrogateescape"))
 
 
-def _rows(handle: IO[str], operation: Operation[Any], fills: Fills, name: str) -> Iterator[Row]:
+def _rows(
+    handle: IO[str], operation: Operation[Any], fills: Fills, name: str, identify: bool
+) -> Iterator[Row]:
     # strict: a quote left open would otherwise swallow every row after it into one cell
     reader = csv.reader(handle, strict=True)
     try:
@@ -180,7 +184,7 @@ def _rows(handle: IO[str], operation: Operation[Any], fills: Fills, name: str) -
         if not any(cell.strip() for cell in cells):
             continue  # blank lines, e.g. at the end of a file
         row = _row(line, cells, columns, operation, fills, names)
-        if row.error is None:
+        if identify and row.error is None:
             request = digest(row.params)
             first_line, occurrence = requests.note(request, line)
             row = replace(row, key=f"{request}/{occurrence}", first_line=first_line)
