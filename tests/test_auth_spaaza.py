@@ -78,9 +78,9 @@ def test_a_wrong_password_stores_nothing(cli, rsps) -> None:
 def test_commands_use_the_stored_session(cli, rsps) -> None:
     stubs.auth_login(rsps, "jane@example.com", "pw-123456", INFO)
     assert cli(*LOGIN, "--username", "jane@example.com", input="pw-123456\n").exit_code == 0
-    stubs.claim_voucher(rsps, {"voucher_id": "35735", "chain_id": "3"}, CLAIM)
+    stubs.claim_voucher(rsps, {"voucher_id": "35735", "user_id": "5", "chain_id": "3"}, CLAIM)
 
-    assert cli("claim", "--voucher-id", "35735").exit_code == 0
+    assert cli("claim", "--voucher-id", "35735", "--user-id", "5").exit_code == 0
 
 
 def test_a_stored_session_that_expired_says_how_to_renew(cli, rsps) -> None:

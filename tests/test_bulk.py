@@ -217,13 +217,14 @@ def test_bulk_options_need_from(cli, rsps) -> None:
     assert "--journal can only be used with --from FILE" in result.stderr
 
 
-def test_unknown_columns_are_refused(cli, rsps, tmp_path) -> None:
+def test_a_mistyped_column_is_named_and_its_rows_stop_the_run(cli, rsps, tmp_path) -> None:
     source = csv_file(tmp_path, "userId,voucherGroupID\n42,47\n")
 
     result = cli("handout", "--from", source)
 
     assert result.exit_code == 2
-    assert "unknown column(s) voucherGroupID" in result.stderr
+    assert "handout ignores the column(s) voucherGroupID" in result.stderr
+    assert "line 2: voucherGroupId is required" in result.stderr
 
 
 def _digest(values: dict) -> str:
@@ -247,11 +248,15 @@ def test_a_chain_id_from_the_environment_yields_to_the_files_column(
     from tests import spaaza_stubs
 
     spaaza_stubs.use_admin_session(monkeypatch, chain_id="3")
-    source = csv_file(tmp_path, "voucher_id,chain_id\n5,9\n6,\n")
+    source = csv_file(tmp_path, "voucher_id,user_id,chain_id\n5,1,9\n6,1,\n")
     claimed = {"voucher_id": 5, "voucher_status": "claimed"}
-    spaaza_stubs.claim_voucher(rsps, {"voucher_id": "5", "chain_id": "9"}, spaaza_stubs.ok(claimed))
     spaaza_stubs.claim_voucher(
-        rsps, {"voucher_id": "6", "chain_id": "3"}, spaaza_stubs.ok({**claimed, "voucher_id": 6})
+        rsps, {"voucher_id": "5", "user_id": "1", "chain_id": "9"}, spaaza_stubs.ok(claimed)
+    )
+    spaaza_stubs.claim_voucher(
+        rsps,
+        {"voucher_id": "6", "user_id": "1", "chain_id": "3"},
+        spaaza_stubs.ok({**claimed, "voucher_id": 6}),
     )
 
     result = cli("claim", "--from", source, "--concurrency", "1")

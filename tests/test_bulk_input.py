@@ -55,7 +55,7 @@ def test_a_utf16_file_is_refused_in_one_line_saying_how_to_fix_it(
     source = write(tmp_path, "userId\n42\n43\n".encode(encoding))
 
     options = ["--dry-run"] if dry else []
-    result = cli("handout", "--from", source, "--group", "47", "-o", "jsonl", *options)
+    result = cli("handout", "--from", source, "--group", "47", *options)
 
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -73,7 +73,7 @@ def test_latin1_is_refused_at_the_line_of_its_first_non_ascii_byte(
     text = "voucher_id,member_number\n1,M-1\n2,M-2\n3,Jos\xe9\n4,Ren\xe9e\n"
     source = write(tmp_path, text.encode("latin-1"))
 
-    result = cli("claim", "--from", source, "-o", "jsonl", *skip_invalid)
+    result = cli("claim", "--from", source, *skip_invalid)
 
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -86,7 +86,7 @@ def test_a_bad_byte_far_into_a_big_file_is_placed_on_its_line(cli, rsps, tmp_pat
     rows = "".join(f"{100000 + n}\n" for n in range(5000))
     source = write(tmp_path, b"userId\n" + rows.encode() + b"caf\xe9\n")
 
-    result = dry_run(cli, "handout", source, "-o", "jsonl")
+    result = dry_run(cli, "handout", source)
 
     assert result.exit_code == 2
     assert f"{source}: line 5002: not UTF-8 text" in result.stderr
@@ -98,8 +98,6 @@ def test_latin1_on_stdin_is_refused_like_a_file(cli, rsps) -> None:
         "claim",
         "--from",
         "-",
-        "-o",
-        "jsonl",
         input="voucher_id,member_number\n1,Jos\xe9\n".encode("latin-1"),
     )
 
@@ -117,7 +115,7 @@ def test_utf8_with_a_bom_works(cli, rsps, tmp_path) -> None:
         "userId": "42",
         "voucherGroupId": "47",
     }
-    result = cli("handout", "--from", source, "-o", "jsonl")
+    result = cli("handout", "--from", source)
 
     assert result.exit_code == 0, result.stderr
     assert [(r["line"], r["outcome"]) for r in records(result.stdout)] == [(2, "ok")]
@@ -126,7 +124,7 @@ def test_utf8_with_a_bom_works(cli, rsps, tmp_path) -> None:
 def test_utf8_beyond_latin_is_kept_as_given(cli, rsps, tmp_path) -> None:
     source = write(tmp_path, "voucher_id,member_number\n1,Jos\u00e9-\u65e5\u672c-\U0001f600\n")
 
-    result = dry_run(cli, "claim", source, "-o", "jsonl")
+    result = dry_run(cli, "claim", source)
 
     assert result.exit_code == 0, result.stderr
     assert records(result.stdout)[0]["request"]["form"]["member_number"] == (
@@ -143,7 +141,7 @@ RAGGED = "userId,voucherGroupId\n42,47\n43,47,99\n44\n45,47\n"
 def test_ragged_rows_are_listed_by_line_and_nothing_is_sent(cli, rsps, tmp_path) -> None:
     source = write(tmp_path, RAGGED)
 
-    result = cli("handout", "--from", source, "-o", "jsonl")
+    result = cli("handout", "--from", source)
 
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -185,7 +183,7 @@ def test_quoted_cells_with_commas_and_newlines_keep_their_line_numbers(cli, rsps
         'voucher_id,member_number\n1,"M,1"\n2,"M-2\n"\n3,"M-3\nM-4"\n"4",M-5\n',
     )
 
-    result = dry_run(cli, "claim", source, "-o", "jsonl", "--skip-invalid")
+    result = dry_run(cli, "claim", source, "--skip-invalid")
 
     assert result.exit_code == 0, result.stderr
     by_line = {r["line"]: r for r in records(result.stdout)}
@@ -200,7 +198,7 @@ def test_quoted_cells_with_commas_and_newlines_keep_their_line_numbers(cli, rsps
 def test_a_newline_inside_a_value_is_reported_on_one_line(cli, rsps, tmp_path) -> None:
     source = write(tmp_path, 'voucher_id,member_number\n1,M-1\n2,"M-3\nM-4"\n')
 
-    result = cli("claim", "--from", source, "-o", "jsonl")
+    result = cli("claim", "--from", source)
 
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == (
@@ -215,7 +213,7 @@ def test_a_quote_left_open_is_reported_where_it_opens(cli, rsps, tmp_path) -> No
     # Left open, the quote would swallow every later row into one cell, silently.
     source = write(tmp_path, 'userId,voucherGroupId\n42,47\n43,"47\n44,47\n45,47\n')
 
-    result = cli("handout", "--from", source, "--skip-invalid", "-o", "jsonl")
+    result = cli("handout", "--from", source, "--skip-invalid")
 
     assert result.exit_code == 2
     assert result.stderr == (
@@ -231,7 +229,7 @@ def test_blank_lines_crlf_and_white_space_around_cells_are_forgiven(cli, rsps, t
         " userId , voucherGroupId \r\n\r\n 42 ,47 \r\n   \r\n,\r\n43\t, 47\r\n\r\n\r\n",
     )
 
-    result = cli("handout", "--from", source, "--dry-run", "-o", "jsonl")
+    result = cli("handout", "--from", source, "--dry-run")
 
     assert result.exit_code == 0, result.stderr
     assert [(r["line"], r["request"]["form"]) for r in records(result.stdout)] == [
@@ -244,7 +242,7 @@ def test_blank_lines_crlf_and_white_space_around_cells_are_forgiven(cli, rsps, t
 def test_an_empty_file_is_a_usage_error(cli, rsps, tmp_path, content) -> None:
     source = write(tmp_path, content)
 
-    result = cli("handout", "--from", source, "-o", "jsonl")
+    result = cli("handout", "--from", source)
 
     assert result.exit_code == 2
     assert result.stderr == (
@@ -266,22 +264,42 @@ def test_a_header_without_rows_does_nothing_and_says_so(cli, rsps, tmp_path) -> 
 @pytest.mark.parametrize(
     ("header", "message"),
     [
-        ("userId,voucherGroupID", "unknown column(s) voucherGroupID; handout takes userId"),
-        ("userId,voucherGroupId,", "unknown column(s) (blank); handout takes userId"),
         ("userId,userId", "column(s) named twice: userId"),
         (" userId ,userId", "column(s) named twice: userId"),
-        ("user\x1b[2JId,voucherGroupId", "unknown column(s) user\\x1b[2JId;"),
-        ("=cmd|' /C calc'!A0", "unknown column(s) =cmd|' /C calc'!A0;"),
+        ("=cmd|' /C calc'!A0", "none of the columns (=cmd|' /C calc'!A0) is one handout takes"),
+        ("user\x1b[2JId,voucherGroupID", "none of the columns (user\\x1b[2JId, voucherGroupID)"),
     ],
 )
 def test_a_bad_header_stops_the_run(cli, rsps, tmp_path, header, message) -> None:
     source = write(tmp_path, f"{header}\n42,47\n")
 
-    result = cli("handout", "--from", source, "-o", "jsonl")
+    result = cli("handout", "--from", source)
 
     assert result.exit_code == 2
     assert message in result.stderr
     assert len(result.stderr.splitlines()) == 1
+    assert "\x1b" not in result.stderr
+    assert len(rsps.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("header", "note"),
+    [
+        ("userId,voucherGroupID", "ignores the column(s) voucherGroupID"),
+        ("userId,voucherGroupId,", "ignores the column(s) (blank)"),
+        ("user\x1b[2JId,voucherGroupId", "ignores the column(s) user\\x1b[2JId"),
+    ],
+)
+def test_a_column_the_command_does_not_use_is_named_and_ignored(
+    cli, rsps, tmp_path, header, note
+) -> None:
+    """A mistyped column is not silently dropped: the note names it, and the rows that then
+    lack what they need stop the run before anything is sent."""
+    source = write(tmp_path, f"{header}\n42,47,\n")
+
+    result = cli("handout", "--from", source, "--skip-invalid", "--dry-run")
+
+    assert note in result.stderr
     assert "\x1b" not in result.stderr
     assert len(rsps.calls) == 0
 
@@ -296,7 +314,7 @@ def test_repeated_handout_rows_are_named_in_a_warning_and_still_two_rows(
 ) -> None:
     source = write(tmp_path, REPEATS)
 
-    result = cli("handout", "--from", source, "--dry-run", "-o", "jsonl")
+    result = cli("handout", "--from", source, "--dry-run")
 
     assert result.exit_code == 0
     assert [r["line"] for r in records(result.stdout)] == [2, 3, 4, 5]
@@ -334,7 +352,7 @@ def test_repeated_rows_are_sent_once_each_and_resumed_as_separate_rows(cli, rsps
 def test_repeated_claims_are_warned_about_too(cli, rsps, tmp_path) -> None:
     source = write(tmp_path, "voucher_id,user_id\n1,7\n1,7\n")
 
-    result = dry_run(cli, "claim", source, "-o", "jsonl")
+    result = dry_run(cli, "claim", source)
 
     assert result.exit_code == 0
     assert f"{source}: line 3 repeats line 2" in result.stderr
@@ -344,11 +362,11 @@ def test_repeated_claims_are_warned_about_too(cli, rsps, tmp_path) -> None:
 def test_many_repeats_are_listed_only_at_first(cli, rsps, tmp_path) -> None:
     source = write(tmp_path, "userId\n" + "42\n" * 30)
 
-    result = dry_run(cli, "handout", source, "-o", "jsonl", "-q")
+    result = dry_run(cli, "handout", source, "-q")
 
     assert result.exit_code == 0
     assert result.stderr == ""  # --quiet: warnings too
-    result = dry_run(cli, "handout", source, "-o", "jsonl")
+    result = dry_run(cli, "handout", source)
     assert result.stderr.count("repeats line 2") == 20
     assert "29 rows repeat an earlier row (the first 20 listed)" in result.stderr
 
@@ -370,7 +388,7 @@ def _quoted(value: str) -> str:
 def test_formulas_are_kept_as_given_in_json(cli, rsps, tmp_path) -> None:
     source = _claim_file(tmp_path, FORMULAS)
 
-    result = dry_run(cli, "claim", source, "-o", "jsonl")
+    result = dry_run(cli, "claim", source)
 
     assert result.exit_code == 0, result.stderr
     assert [r["request"]["form"]["member_number"] for r in records(result.stdout)] == FORMULAS
@@ -394,9 +412,11 @@ def test_formulas_are_neutralised_in_csv_of_a_dry_run(cli, rsps, tmp_path) -> No
     assert json.loads(rows[0]["request"])["form"]["member_number"] == FORMULAS[0]
 
 
-def test_formulas_are_neutralised_in_csv_of_a_run(cli, rsps, tmp_path) -> None:
+def test_formulas_are_neutralised_in_csv_of_a_run(cli, rsps, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("VOUCHERCTL_SPAAZA_CHAIN_ID", "3")  # an admin session needs one
     source = _claim_file(tmp_path, FORMULAS[:1])
-    spaaza_stubs.claim_voucher(rsps, {"voucher_id": "1", "member_number": FORMULAS[0]}, CLAIMED)
+    form = {"voucher_id": "1", "member_number": FORMULAS[0], "chain_id": "3"}
+    spaaza_stubs.claim_voucher(rsps, form, CLAIMED)
 
     result = cli("claim", "--from", source, "-o", "csv")
 
@@ -424,7 +444,7 @@ CONTROL = "M\x1b[31m-1\x07\x9b2J"
 def test_control_characters_in_a_cell_are_escaped_in_error_messages(cli, rsps, tmp_path) -> None:
     source = _claim_file(tmp_path, [CONTROL])
 
-    result = cli("claim", "--from", source, "-o", "jsonl")
+    result = cli("claim", "--from", source)
 
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == (
@@ -438,7 +458,7 @@ def test_control_characters_in_a_cell_are_escaped_in_error_messages(cli, rsps, t
 def test_a_nul_in_a_cell_of_a_utf8_file_is_an_invalid_row(cli, rsps, tmp_path) -> None:
     source = write(tmp_path, "userId\n42\x00\n43\n")
 
-    result = dry_run(cli, "handout", source, "-o", "jsonl", "--skip-invalid")
+    result = dry_run(cli, "handout", source, "--skip-invalid")
 
     assert result.exit_code == 0
     assert [r["error"] for r in records(result.stdout)] == [
@@ -448,9 +468,13 @@ def test_a_nul_in_a_cell_of_a_utf8_file_is_an_invalid_row(cli, rsps, tmp_path) -
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "jsonl", "json"])
-def test_control_characters_in_a_cell_never_reach_the_terminal(cli, rsps, tmp_path, fmt) -> None:
+def test_control_characters_in_a_cell_never_reach_the_terminal(
+    cli, rsps, tmp_path, fmt, monkeypatch
+) -> None:
+    monkeypatch.setenv("VOUCHERCTL_SPAAZA_CHAIN_ID", "3")  # an admin session needs one
     source = _claim_file(tmp_path, [CONTROL, "M-2"])
-    spaaza_stubs.claim_voucher(rsps, {"voucher_id": "2", "member_number": "M-2"}, CLAIMED)
+    form = {"voucher_id": "2", "member_number": "M-2", "chain_id": "3"}
+    spaaza_stubs.claim_voucher(rsps, form, CLAIMED)
 
     for args in (["--dry-run"], []):
         result = cli("claim", "--from", source, "--skip-invalid", "-o", fmt, *args)
@@ -463,7 +487,7 @@ def test_control_characters_in_a_cell_never_reach_the_terminal(cli, rsps, tmp_pa
 def test_a_cell_that_is_too_long_is_an_invalid_row(cli, rsps, tmp_path) -> None:
     source = _claim_file(tmp_path, ["M" * 5000, "M-2"])
 
-    result = dry_run(cli, "claim", source, "-o", "jsonl", "--skip-invalid")
+    result = dry_run(cli, "claim", source, "--skip-invalid")
 
     assert result.exit_code == 0
     errors = [r["error"] for r in records(result.stdout)]
@@ -473,7 +497,7 @@ def test_a_cell_that_is_too_long_is_an_invalid_row(cli, rsps, tmp_path) -> None:
 def test_a_cell_past_the_csv_limit_stops_the_run_at_its_line(cli, rsps, tmp_path) -> None:
     source = _claim_file(tmp_path, ["M-1", "M" * 20_000])
 
-    result = dry_run(cli, "claim", source, "-o", "jsonl", "--skip-invalid")
+    result = dry_run(cli, "claim", source, "--skip-invalid")
 
     assert result.exit_code == 2
     assert result.stderr == (

@@ -27,9 +27,9 @@ def test_claim_sends_the_documented_form_and_prints_results(cli, rsps) -> None:
 
 
 def test_claim_table_shows_status_amount_expiry_and_campaign(cli, rsps) -> None:
-    stubs.claim_voucher(rsps, {"voucher_id": "35735", "chain_id": "3"}, CLAIM)
+    stubs.claim_voucher(rsps, {"voucher_id": "35735", "user_id": "5", "chain_id": "3"}, CLAIM)
 
-    result = cli("claim", "--voucher-id", "35735", tty=True)
+    result = cli("claim", "--voucher-id", "35735", "--user-id", "5", tty=True)
 
     lines = table_lines(result.stdout)
     assert "Status claimed" in lines
@@ -57,9 +57,9 @@ def test_each_user_option_is_sent_under_the_api_name(cli, rsps, option, value, f
 
 
 def test_chain_id_option_wins_over_the_variable(cli, rsps) -> None:
-    stubs.claim_voucher(rsps, {"voucher_id": "35735", "chain_id": "9"}, CLAIM)
+    stubs.claim_voucher(rsps, {"voucher_id": "35735", "user_id": "5", "chain_id": "9"}, CLAIM)
 
-    assert cli("claim", "--voucher-id", "35735", "--chain-id", "9").exit_code == 0
+    assert cli("claim", "--voucher-id", "35735", "--user-id", "5", "--chain-id", "9").exit_code == 0
 
 
 def test_chain_id_falls_back_to_the_profile(cli, rsps, monkeypatch, isolated_environment) -> None:
@@ -67,9 +67,9 @@ def test_chain_id_falls_back_to_the_profile(cli, rsps, monkeypatch, isolated_env
     config = isolated_environment / "config" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_text('[profiles.default.spaaza]\nchain_id = "12"\n')
-    stubs.claim_voucher(rsps, {"voucher_id": "35735", "chain_id": "12"}, CLAIM)
+    stubs.claim_voucher(rsps, {"voucher_id": "35735", "user_id": "5", "chain_id": "12"}, CLAIM)
 
-    assert cli("claim", "--voucher-id", "35735").exit_code == 0
+    assert cli("claim", "--voucher-id", "35735", "--user-id", "5").exit_code == 0
 
 
 def test_app_hostname_is_sent_exactly_when_configured(cli, rsps, monkeypatch) -> None:
@@ -97,23 +97,23 @@ def test_api_version_can_be_overridden(cli, rsps, monkeypatch) -> None:
     monkeypatch.setenv("VOUCHERCTL_SPAAZA_API_VERSION", "1.5.3")
     stubs.claim_voucher(
         rsps,
-        {"voucher_id": "1", "chain_id": "3"},
+        {"voucher_id": "1", "user_id": "5", "chain_id": "3"},
         CLAIM,
         headers={**stubs.session_headers(), "X-Spaaza-API-Version": "1.5.3"},
     )
 
-    assert cli("claim", "--voucher-id", "1").exit_code == 0
+    assert cli("claim", "--voucher-id", "1", "--user-id", "5").exit_code == 0
 
 
 @pytest.mark.parametrize("quiet", [False, True])
 def test_warnings_go_to_stderr_unless_quiet(cli, rsps, quiet) -> None:
     stubs.claim_voucher(
         rsps,
-        {"voucher_id": "1", "chain_id": "3"},
+        {"voucher_id": "1", "user_id": "5", "chain_id": "3"},
         stubs.ok(CLAIM["results"], warnings=[{"description": "campaign ends tomorrow"}]),
     )
 
-    result = cli("claim", "--voucher-id", "1", *(["-q"] if quiet else []))
+    result = cli("claim", "--voucher-id", "1", "--user-id", "5", *(["-q"] if quiet else []))
 
     assert result.exit_code == 0
     expected = "voucherctl: warning: claim voucher 1: Spaaza warns: campaign ends tomorrow\n"
@@ -137,10 +137,13 @@ def test_warnings_go_to_stderr_unless_quiet(cli, rsps, quiet) -> None:
 def test_error_names_map_to_exit_codes(cli, rsps, status, name, code, no_waiting) -> None:
     for _ in range(4 if code == 6 else 1):
         stubs.claim_voucher(
-            rsps, {"voucher_id": "1", "chain_id": "3"}, stubs.error(9, name, "Nope"), status=status
+            rsps,
+            {"voucher_id": "1", "user_id": "5", "chain_id": "3"},
+            stubs.error(9, name, "Nope"),
+            status=status,
         )
 
-    result = cli("claim", "--voucher-id", "1")
+    result = cli("claim", "--voucher-id", "1", "--user-id", "5")
 
     assert result.exit_code == code
     assert result.stdout == ""
@@ -151,12 +154,12 @@ def test_error_names_map_to_exit_codes(cli, rsps, status, name, code, no_waiting
 def test_an_expired_session_says_how_to_renew(cli, rsps) -> None:
     stubs.claim_voucher(
         rsps,
-        {"voucher_id": "1", "chain_id": "3"},
+        {"voucher_id": "1", "user_id": "5", "chain_id": "3"},
         stubs.error(6, "no_valid_session", "Session expired"),
         status=401,
     )
 
-    result = cli("claim", "--voucher-id", "1")
+    result = cli("claim", "--voucher-id", "1", "--user-id", "5")
 
     assert result.exit_code == 4
     assert "voucherctl auth login spaaza" in result.stderr
@@ -167,9 +170,9 @@ def test_an_expired_session_says_how_to_renew(cli, rsps) -> None:
     [("<html>502 Bad Gateway</html>", 7), ("", 7), ('{"result": {"code"', 7), ("[1, 2]", 7)],
 )
 def test_answers_that_are_not_the_envelope_are_clean_failures(cli, rsps, body, code) -> None:
-    stubs.claim_voucher(rsps, {"voucher_id": "1", "chain_id": "3"}, body)
+    stubs.claim_voucher(rsps, {"voucher_id": "1", "user_id": "5", "chain_id": "3"}, body)
 
-    result = cli("claim", "--voucher-id", "1")
+    result = cli("claim", "--voucher-id", "1", "--user-id", "5")
 
     assert result.exit_code == code
     assert "Traceback" not in result.stderr
@@ -217,7 +220,7 @@ def test_unclaim_sends_the_same_identifiers(cli, rsps) -> None:
 def test_no_spaaza_credentials_is_exit_4(cli, rsps, monkeypatch) -> None:
     monkeypatch.delenv("VOUCHERCTL_SPAAZA_SESSION_KEY")
 
-    result = cli("claim", "--voucher-id", "1")
+    result = cli("claim", "--voucher-id", "1", "--user-id", "5")
 
     assert result.exit_code == 4
     assert "VOUCHERCTL_SPAAZA_SESSION_KEY is not set" in result.stderr

@@ -99,12 +99,12 @@ def test_every_change_and_its_outcome_is_audited(cli, rsps, monkeypatch) -> None
     spid_stubs.voucher_handout(rsps, "42", "47")
     spaaza_stubs.claim_voucher(
         rsps,
-        {"voucher_id": "5", "chain_id": "3"},
+        {"voucher_id": "5", "user_id": "7", "chain_id": "3"},
         spaaza_stubs.error(300, "voucher_already_claimed", "Already claimed"),
         status=409,
     )
     cli("handout", "--user", "42", "--group", "47")
-    cli("claim", "--voucher-id", "5")
+    cli("claim", "--voucher-id", "5", "--user-id", "7")
 
     result = cli("audit", "-o", "json")
 

@@ -80,9 +80,9 @@ def test_audit_since_leaves_out_changes_made_before_it(
     """Catches ``voucherctl audit --since`` being ignored (every entry listed whatever its time)."""
     spaaza_stubs.use_admin_session(monkeypatch)
     spaaza_stubs.claim_voucher(
-        rsps, {"voucher_id": "35735", "chain_id": "3"}, spaaza_stubs.ok(CLAIMED)
+        rsps, {"voucher_id": "35735", "user_id": "5", "chain_id": "3"}, spaaza_stubs.ok(CLAIMED)
     )
-    assert cli("claim", "--voucher-id", "35735").exit_code == 0
+    assert cli("claim", "--voucher-id", "35735", "--user-id", "5").exit_code == 0
     # An older change in the same log: the record the claim wrote, dated years earlier.
     log = isolated_environment / "data" / "audit.jsonl"  # VOUCHERCTL_DATA_DIR
     [recent] = log.read_text(encoding="utf-8").splitlines()

@@ -16,14 +16,14 @@ def session(monkeypatch: pytest.MonkeyPatch) -> None:
     stubs.use_admin_session(monkeypatch)
 
 
-def test_json_is_the_results_as_returned(cli, rsps) -> None:
-    results = {"vouchers": [CLAIMED, LOCKED]}
+def test_json_is_a_list_of_the_vouchers_as_returned(cli, rsps) -> None:
+    results = {"basket_vouchers": [CLAIMED], "honour_vouchers": [LOCKED], "var_price_vouchers": []}
     stubs.get_user_vouchers(rsps, {"user_id": "1", "chain_id": "3"}, stubs.ok(results))
 
     result = cli("vouchers", "--user-id", "1")
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == results
+    assert json.loads(result.stdout) == [CLAIMED, LOCKED]
 
 
 def test_the_table_lists_vouchers_wherever_they_are_nested(cli, rsps, monkeypatch) -> None:

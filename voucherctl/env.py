@@ -37,6 +37,7 @@ class CommonOptions:
     timeout: float = DEFAULT_TIMEOUT
     max_wait: float = DEFAULT_MAX_WAIT
     yes: bool = False  # changes on a protected profile are confirmed up front
+    query: str | None = None  # a JMESPath expression applied to what the command prints
 
 
 class ClosedStream(io.TextIOBase):

@@ -35,9 +35,18 @@ class VoucherctlError(Exception):
 
     exit_code: ExitCode = ExitCode.ERROR
 
-    def __init__(self, message: str, *, exit_code: ExitCode | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        exit_code: ExitCode | None = None,
+        http_status: int | None = None,
+        api_error: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.http_status = http_status  # of the answer that failed, when one came
+        self.api_error = api_error  # the API's own name or code for the failure
         if exit_code is not None:
             self.exit_code = exit_code
 

@@ -44,6 +44,11 @@ class Operation(Generic[Client]):
     # For a row whose earlier attempt got no answer: the voucher as the API shows it when the
     # change was made (the row is then done, not resent), else None.
     settle: Callable[[Client, Mapping[str, str]], dict[str, Any] | None] | None = None
+    # Columns that name the same thing, best first: a bulk row with several sends the first.
+    preferred: tuple[str, ...] = ()
+    # Checks a request against the client (its kind of session) before anything is sent;
+    # raises UsageError.
+    check: Callable[[Client, Mapping[str, str]], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from voucherctl.errors import VoucherctlError
 from voucherctl.text import escape_control
 
 if TYPE_CHECKING:
@@ -47,7 +48,9 @@ def print_record(
 ) -> None:
     """One object: as given in json/jsonl/csv, as a two-column table on a terminal."""
     fmt = env.output_format()
-    if fmt == "table":
+    if env.options.query is not None:
+        _write(env, queried(env, record))
+    elif fmt == "table":
         _print_record_table(env, record, rows, title)
     elif fmt == "csv":
         _write_csv(env, [record])
@@ -62,6 +65,8 @@ def print_result(
     or its reader gone) is a warning, not a failure: the audit log has the change."""
     try:
         print_record(env, record, rows, title=title)
+    except VoucherctlError as exc:  # --query that does not fit the answer: the change stands
+        env.warn(f"the change was made, but {exc.message}; 'voucherctl audit' shows it")
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         env.warn(
@@ -75,7 +80,9 @@ def print_list(
 ) -> None:
     """Several objects: a JSON array, one JSON line each, CSV rows, or a table."""
     fmt = env.output_format()
-    if fmt == "table":
+    if env.options.query is not None:
+        _write(env, queried(env, items))
+    elif fmt == "table":
         _print_list_table(env, items, columns, title)
     elif fmt == "csv":
         _write_csv(env, items)
@@ -83,6 +90,22 @@ def print_list(
         _write(env, "\n".join(to_json(item) for item in items) if items else None)
     else:
         _write(env, to_json(items, indent=2))
+
+
+def queried(env: "Environment", document: Any) -> str:
+    """``--query`` applied to ``document``: a string as plain text, anything else as JSON."""
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    from voucherctl.errors import UsageError
+
+    try:
+        result = jmespath.search(env.options.query or "", document)
+    except JMESPathError as exc:
+        raise UsageError(f"--query: {str(exc).splitlines()[0]}") from None
+    if isinstance(result, str):
+        return escape_control(result, keep_newlines=True)
+    return to_json(result, indent=2 if env.output_format() == "json" else None)
 
 
 def display(value: Any) -> str:

@@ -210,7 +210,7 @@ def _error(response: "Response", body: dict[str, Any], what: str, change: bool) 
         message += f"; the session may have expired: {SPAAZA_RENEW_HINT}"
     elif code == ExitCode.OUTCOME_UNKNOWN:
         message += "; the change may or may not have been made"
-    return error_class_for(code)(message)
+    return error_class_for(code)(message, http_status=response.status, api_error=name or None)
 
 
 def _exit_code_for(name: str, status: int, change: bool) -> ExitCode:
@@ -234,7 +234,8 @@ def _unreadable(response: "Response", what: str, change: bool) -> VoucherctlErro
         )
     code = exit_code_for_status(response.status, change=change)
     code = code if response.status >= 400 else ExitCode.ERROR
-    return error_class_for(code)(f"{what}: unreadable answer ({response.describe()})")
+    message = f"{what}: unreadable answer ({response.describe()})"
+    return error_class_for(code)(message, http_status=response.status)
 
 
 def _session_info(results: Any) -> dict[str, Any]:

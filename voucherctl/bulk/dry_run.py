@@ -23,7 +23,10 @@ def print_dry_run(
     """Print the request each row of ``source`` would make."""
     fmt = env.output_format(bulk=True)
     rows = source.rows(operation, fills, identify=False)  # no journal: no identities needed
-    if fmt == "csv":
+    if env.options.query is not None:  # each row's record, queried, on a line of its own
+        for row in rows:
+            env.stdout.write(output.queried(env, _record(row, operation)) + "\n")
+    elif fmt == "csv":
         _write_csv(env, rows, operation)
     elif fmt == "table":
         records = [_record(row, operation) for row in islice(rows, MAX_TABLE_ROWS)]

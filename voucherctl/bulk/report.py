@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from voucherctl import output
 from voucherctl.bulk.rows import Row
+from voucherctl.errors import VoucherctlError
 
 if TYPE_CHECKING:
     from voucherctl.env import Environment
@@ -49,7 +50,8 @@ class Report:
         self.command = command
         self.columns = columns
         self.total = total
-        self.format = env.output_format(bulk=True)
+        # With --query, each row's record is queried and printed on a line of its own.
+        self.format = "query" if env.options.query is not None else env.output_format(bulk=True)
         self.counts: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._started = time.monotonic()
@@ -80,7 +82,9 @@ class Report:
     def add(self, outcome: Outcome) -> None:
         with self._lock:
             self.counts[outcome.outcome] += 1
-            if self.format == "jsonl":
+            if self.format == "query":
+                self._emit_queried(outcome)
+            elif self.format == "jsonl":
                 self._emit(output.to_json(outcome.record()))
             elif self.format == "json":
                 separator = "\n" if self._first else ",\n"
@@ -115,6 +119,14 @@ class Report:
         values += [outcome.row.input.get(column) for column in self.columns]
         values.append(outcome.result)
         return values
+
+    def _emit_queried(self, outcome: Outcome) -> None:
+        try:
+            text = output.queried(self.env, outcome.record())
+        except VoucherctlError as exc:
+            self.output_error = f"{exc.message}; no more rows were started"
+            return
+        self._emit(text)
 
     def _emit(self, text: str, end: str = "\n") -> None:
         """To stdout; once stdout fails (closed, its reader gone), nothing more is tried and

@@ -118,6 +118,12 @@ class Source:
             if not is_file:
                 raise UsageError(f"--from {escape_control(name)}: no such file")
 
+    def unused_columns(self, operation: Operation[Any]) -> list[str]:
+        """Columns of the header that ``operation`` does not take (they are ignored)."""
+        with self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+            header = next(csv.reader(handle), [])
+        return [cell.strip() for cell in header if cell.strip() not in operation.columns]
+
     def close(self) -> None:
         if self._temporary:
             self._temporary.unlink(missing_ok=True)
@@ -215,16 +221,24 @@ def _row(
     fills: Fills,
     names: Mapping[str, str],
 ) -> Row:
-    values = {column: cell.strip() for column, cell in zip(columns, cells, strict=False)}
-    values = {column: value for column, value in values.items() if value}
+    known = operation.columns
+    values = {
+        column: cell.strip()
+        for column, cell in zip(columns, cells, strict=False)
+        if column in known and cell.strip()
+    }
     values = fills.apply(values)
     if len(cells) != len(columns):
         error = f"has {len(cells)} cells, the header names {len(columns)} columns"
         return Row(line, values, error=error)
     if any(len(cell) > MAX_CELL_CHARS for cell in cells):
         return Row(line, values, error=f"a cell is over {MAX_CELL_CHARS} characters")
+    # A row that names its voucher several ways (a list's CSV does) sends the way the API
+    # recommends, the first of operation.preferred it has.
+    named = [column for column in operation.preferred if values.get(column)]
+    request = {k: v for k, v in values.items() if k not in named[1:]}
     try:
-        params = operation.params(values, names)
+        params = operation.params(request, names)
     except VoucherctlError as exc:
         return Row(line, values, error=exc.message)
     return Row(line, values, params=params)
@@ -234,14 +248,13 @@ def _check_header(
     header: list[str], operation: Operation[Any], fills: Fills, name: str
 ) -> list[str]:
     known = set(operation.columns)
-    unknown = [column for column in header if column not in known]
-    if unknown:
-        listed = ", ".join(escape_control(column) or "(blank)" for column in unknown)
+    if not known & set(header):
+        listed = ", ".join(escape_control(column) or "(blank)" for column in header)
         raise UsageError(
-            f"{name}: unknown column(s) {listed}; {operation.command} takes "
+            f"{name}: none of the columns ({listed}) is one {operation.command} takes: "
             f"{', '.join(operation.columns)}"
         )
-    repeated = {column for column in header if header.count(column) > 1}
+    repeated = {column for column in header if column in known and header.count(column) > 1}
     if repeated:
         raise UsageError(f"{name}: column(s) named twice: {', '.join(sorted(repeated))}")
     clashing = [column for column in fills.given if column in header]

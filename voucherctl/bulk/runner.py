@@ -21,6 +21,7 @@ from voucherctl.env import Environment
 from voucherctl.errors import ExitCode, UsageError
 from voucherctl.operation import BulkOptions, Client, Fills, Operation
 from voucherctl.pacing import Pacer
+from voucherctl.text import escape_control
 
 MAX_LISTED_INVALID = 20
 MAX_LISTED_REPEATS = 20
@@ -54,6 +55,7 @@ def run(
             return ExitCode.OK
         target = start(Pacer(options.max_rate))
         target.client.authenticate()  # a refused credential stops the run before any row
+        _check_rows(env, source, operation, fills, target.client)
         journal = _open_journal(env, options, operation, source, target, fills)
         try:
             _check_legacy_rows(journal, source, operation, fills)
@@ -88,6 +90,11 @@ def _validate(
             repeated += 1
             if repeated <= MAX_LISTED_REPEATS:
                 env.warn(f"{source.name}: line {row.line} repeats line {row.first_line}")
+    unused = source.unused_columns(operation)
+    if unused:
+        listed = ", ".join(escape_control(column) or "(blank)" for column in unused[:5])
+        more = f" and {len(unused) - 5} more" if len(unused) > 5 else ""
+        env.warn(f"{source.name}: {operation.command} ignores the column(s) {listed}{more}")
     if invalid and not options.skip_invalid:
         more = f" (the first {MAX_LISTED_INVALID} listed)" if invalid > MAX_LISTED_INVALID else ""
         raise UsageError(
@@ -110,6 +117,26 @@ def _validate(
             f"{consequence}; remove the repeats you do not mean"
         )
     return total
+
+
+def _check_rows(
+    env: Environment, source: Source, operation: Operation[Client], fills: Fills, client: Client
+) -> None:
+    """The operation's checks against the client (an admin session needs a user and chain),
+    on every valid row, before any is sent."""
+    if operation.check is None:
+        return
+    failed = 0
+    for row in source.rows(operation, fills, identify=False):
+        if row.error is None:
+            try:
+                operation.check(client, row.params)
+            except UsageError as exc:
+                failed += 1
+                if failed <= MAX_LISTED_INVALID:
+                    env.error(f"{source.name}: line {row.line}: {exc.message}")
+    if failed:
+        raise UsageError(f"{_rows(failed)} of {source.name} cannot be sent; nothing was sent")
 
 
 def _rows(count: int) -> str:

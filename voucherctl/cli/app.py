@@ -52,7 +52,9 @@ GROUPS = {
 # Change commands that also run every row of a file (--from).
 BULK_COMMANDS = frozenset({"handout", "claim", "unclaim", "lock", "unlock"})
 # Common options that take a value, to find the command name behind them in argv.
-_VALUE_OPTIONS = frozenset({"-p", "--profile", "-o", "--output", "--timeout", "--max-wait"})
+_VALUE_OPTIONS = frozenset(
+    {"-p", "--profile", "-o", "--output", "--timeout", "--max-wait", "--query"}
+)
 
 
 def _version(value: bool) -> None:

@@ -49,6 +49,8 @@ def perform(
         output.print_record(env, record, DRY_RUN_VIEW, title="Dry run: nothing was sent")
         return
     api = operation.client_for(env, None)
+    if operation.check:
+        operation.check(api, request)
     confirm(env, api.base_url, operation.command)
     change, log = audited(env, operation)
     log.ensure_writable()

@@ -23,6 +23,7 @@ from voucherctl.cli.spaaza_voucher import (
     Username,
     VoucherId,
     VoucherKey,
+    require_admin_parameters,
 )
 from voucherctl.operation import Operation
 from voucherctl.spaaza import USER_FIELDS, VOUCHER_FIELDS, SpaazaClient, same_voucher, vouchers_in
@@ -61,7 +62,9 @@ CLAIM: Operation[SpaazaClient] = Operation(
     client_for=clients.spaaza,
     call=SpaazaClient.claim,
     method="POST",
+    preferred=VOUCHER_FIELDS,
     path="/claim-voucher",
+    check=lambda client, request: require_admin_parameters(client, request, "claim"),
     settle=_settle_claim,
 )
 UNCLAIM: Operation[SpaazaClient] = Operation(
@@ -71,7 +74,9 @@ UNCLAIM: Operation[SpaazaClient] = Operation(
     client_for=clients.spaaza,
     call=SpaazaClient.unclaim,
     method="POST",
+    preferred=VOUCHER_FIELDS,
     path="/unclaim-voucher",
+    check=lambda client, request: require_admin_parameters(client, request, "unclaim"),
     settle=_settle_unclaim,
 )
 

@@ -92,8 +92,12 @@ class Command(TyperCommand):
     def invoke(self, ctx: click.Context) -> Any:
         typed: TypedOptions = COMMON.take(ctx)
         before = ctx.meta.get(_TYPED_BEFORE) or TypedOptions()
-        with error_boundary(verbose=bool(typed.verbose or before.verbose)):
-            environ = config.environ_snapshot()
+        environ = config.environ_snapshot()
+        asked = typed.output or before.output or environ.get("VOUCHERCTL_OUTPUT", "")
+        with error_boundary(
+            verbose=bool(typed.verbose or before.verbose),
+            structured=asked.strip().lower() in ("json", "jsonl"),
+        ):
             ctx.meta[_ENVIRONMENT] = Environment(
                 options=merge(typed, before, environ), environ=environ
             )
@@ -141,20 +145,36 @@ class RootGroup(TyperGroup):
 
 
 @contextmanager
-def error_boundary(*, verbose: bool) -> Iterator[None]:
-    """The one place an exception becomes a message on stderr and an exit code."""
+def error_boundary(*, verbose: bool, structured: bool = False) -> Iterator[None]:
+    """The one place an exception becomes a message on stderr and an exit code.
+
+    ``structured`` (``-o json``/``jsonl`` asked for): the line is a JSON object a script can
+    parse (docs/contract.md#errors).
+    """
     from voucherctl.redact import scrub
     from voucherctl.text import escape_control
 
-    def fail(message: str, code: ExitCode) -> typer.Exit:
-        if sys.stderr is not None:  # started with stderr closed: the exit code tells alone
+    def fail(message: str, code: ExitCode, error: VoucherctlError | None = None) -> typer.Exit:
+        if sys.stderr is None:  # started with stderr closed: the exit code tells alone
+            return typer.Exit(int(code))
+        if structured:
+            from voucherctl.output import to_json
+
+            details = {
+                "message": scrub(message),
+                "exit_code": int(code),
+                "http_status": error.http_status if error else None,
+                "api_error": scrub(error.api_error) if error and error.api_error else None,
+            }
+            sys.stderr.write(to_json({"error": details}) + "\n")
+        else:
             sys.stderr.write(f"voucherctl: error: {escape_control(scrub(message))}\n")
         return typer.Exit(int(code))
 
     try:
         yield
     except VoucherctlError as exc:
-        raise fail(exc.message, exc.exit_code) from None
+        raise fail(exc.message, exc.exit_code, exc) from None
     except KeyboardInterrupt:
         raise fail("interrupted", ExitCode.INTERRUPTED) from None
     except BrokenPipeError:

@@ -9,7 +9,7 @@ from voucherctl.cli import change, params
 from voucherctl.cli.command import bulk, environment
 from voucherctl.cli.spaaza_voucher import VOUCHER_VIEW, VoucherId, VoucherKey
 from voucherctl.operation import Operation
-from voucherctl.spaaza import SpaazaClient
+from voucherctl.spaaza import VOUCHER_FIELDS, SpaazaClient
 
 LOCK: Operation[SpaazaClient] = Operation(
     command="lock",
@@ -24,6 +24,7 @@ LOCK: Operation[SpaazaClient] = Operation(
     client_for=clients.spaaza,
     call=SpaazaClient.lock,
     method="PUT",
+    preferred=VOUCHER_FIELDS[:2],
     path="/lock-voucher",
 )
 UNLOCK: Operation[SpaazaClient] = Operation(
@@ -33,6 +34,7 @@ UNLOCK: Operation[SpaazaClient] = Operation(
     client_for=clients.spaaza,
     call=SpaazaClient.unlock,
     method="PUT",
+    preferred=VOUCHER_FIELDS[:2],
     path="/unlock-voucher",
 )
 

@@ -51,6 +51,7 @@ class TypedOptions:
     timeout: float | None = None
     yes: bool | None = None
     max_wait: float | None = None
+    query: str | None = None
 
 
 Profile = Annotated[
@@ -102,6 +103,15 @@ Yes = Annotated[
     bool | None,
     typer.Option("--yes", "-y", show_default=False, help="Confirm changes on a protected profile."),
 ]
+Query = Annotated[
+    str | None,
+    typer.Option(
+        "--query",
+        metavar="EXPR",
+        help="A JMESPath expression applied to the JSON the command prints, as in the AWS CLI; "
+        "a string result prints as plain text.",
+    ),
+]
 MaxWait = Annotated[
     float | None,
     typer.Option(
@@ -123,6 +133,7 @@ def common_options(
     timeout: Timeout = None,
     yes: Yes = None,
     max_wait: MaxWait = None,
+    query: Query = None,
 ) -> TypedOptions:
     """The options every command accepts."""
     return TypedOptions(
@@ -134,6 +145,7 @@ def common_options(
         timeout=timeout,
         yes=yes,
         max_wait=max_wait,
+        query=query,
     )
 
 
@@ -162,7 +174,24 @@ def merge(after: TypedOptions, before: TypedOptions, environ: dict[str, str]) ->
         check_profile_name(options.profile)
     if options.sandbox and options.profile:
         raise UsageError("--sandbox cannot be combined with --profile (or VOUCHERCTL_PROFILE)")
+    if options.query is not None:
+        check_query(options.query)
     return options
+
+
+def check_query(expression: str) -> None:
+    """A JMESPath expression that parses; jmespath is imported only when --query is given."""
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        jmespath.compile(expression)
+    except JMESPathError as exc:
+        reason = str(exc).splitlines()[0]
+        raise UsageError(
+            f"--query {escape_control(expression)!r} is not a JMESPath expression ({reason}); "
+            "e.g. --query 'status' or --query '[].voucherGroupId'"
+        ) from None
 
 
 def check_profile_name(name: str) -> None:

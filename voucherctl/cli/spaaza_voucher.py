@@ -2,11 +2,17 @@
 
 import calendar
 import time
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from voucherctl import output
+from voucherctl.errors import UsageError
+from voucherctl.spaaza import USER_FIELDS
+
+if TYPE_CHECKING:
+    from voucherctl.spaaza import SpaazaClient
 
 VoucherKey = Annotated[
     str | None, typer.Option("--voucher-key", metavar="KEY", help="The voucher's key.")
@@ -42,6 +48,28 @@ ChainId = Annotated[
         "else the profile's.",
     ),
 ]
+
+
+def require_admin_parameters(
+    client: "SpaazaClient", request: Mapping[str, str], command: str
+) -> None:
+    """With an admin session (a session, no app hostname), Spaaza needs the user and the chain:
+    missing, it is a usage error before anything is sent (docs/contract.md#commands)."""
+    credentials = client.credentials
+    admin = credentials is not None and not credentials.token and not client.app_hostname
+    if not admin:
+        return
+    if not any(request.get(field) for field in USER_FIELDS):
+        raise UsageError(
+            f"{command} with an admin session needs the user: give one of --user-id, "
+            "--member-number, --username, --auth-point-id, --aux-id (in a file: a user_id, "
+            "member_number, ... column); nothing was sent"
+        )
+    if not request.get("chain_id"):
+        raise UsageError(
+            f"{command} with an admin session needs a chain id: give --chain-id, or set "
+            "VOUCHERCTL_SPAAZA_CHAIN_ID or the profile's chain_id; nothing was sent"
+        )
 
 
 def _amount(voucher: dict[str, Any]) -> str:

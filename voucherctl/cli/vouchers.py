@@ -13,6 +13,7 @@ from voucherctl.cli.spaaza_voucher import (
     MemberNumber,
     UserId,
     Username,
+    require_admin_parameters,
 )
 
 
@@ -28,7 +29,10 @@ def vouchers(
     """List a user's vouchers: status, amount, lock and expiry.
 
     Name the user with one of --user-id, --member-number, --username, --auth-point-id, --aux-id.
-    JSON output is Spaaza's answer as returned; the table lists every voucher found in it.
+    Prints a list of voucher objects as Spaaza gives them (basket, honour and variable-price
+    vouchers alike); its -o csv is accepted back by the bulk commands:
+
+      voucherctl vouchers --user-id 1107604 -o csv | voucherctl unlock --from -
     """
     env = environment(ctx)
     from voucherctl import clients
@@ -43,8 +47,7 @@ def vouchers(
         "chain_id": clients.spaaza_chain_id(env, chain_id),
     }
     query = {**params.user(values, required=True), **params.chain(values)}
-    results = clients.spaaza(env).user_vouchers(query)
-    if env.output_format() in ("table", "csv", "jsonl"):
-        output.print_list(env, vouchers_in(results), VOUCHER_COLUMNS, title="Vouchers")
-    else:
-        output.print_record(env, results, [])
+    client = clients.spaaza(env)
+    require_admin_parameters(client, query, "vouchers")
+    results = client.user_vouchers(query)
+    output.print_list(env, vouchers_in(results), VOUCHER_COLUMNS, title="Vouchers")
