@@ -108,7 +108,7 @@ def test_every_change_and_its_outcome_is_audited(cli, rsps, monkeypatch) -> None
 
     result = cli("audit", "-o", "json")
 
-    entries = json.loads(result.stdout)
+    entries = list(reversed(json.loads(result.stdout)))  # newest first
     assert [(e["command"], e["outcome"], e["exit_code"]) for e in entries] == [
         ("handout", "ok", 0),
         ("claim", "failed", 5),

@@ -136,3 +136,86 @@ def test_a_lists_csv_goes_back_into_a_bulk_command(tmp_path: Path) -> None:
     assert row["outcome"] == "ok"
     assert "unlock ignores the column(s) voucher_status" in unlocked.stderr
     assert json.loads(after.stdout) == [False]
+
+
+def _seed_audit_log(home: Path) -> None:
+    entries = [
+        (
+            "2026-11-01T10:00:00Z",
+            "default",
+            "https://a.test",
+            "handout",
+            {"userId": "42", "voucherGroupId": "47"},
+        ),
+        (
+            "2026-11-02T10:00:00Z",
+            "prod",
+            "https://b.test",
+            "claim",
+            {"voucher_id": "5", "user_id": "42"},
+        ),
+        (
+            "2026-11-03T10:00:00Z",
+            "sandbox",
+            "sandbox",
+            "handout",
+            {"userId": "43", "voucherGroupId": "48"},
+        ),
+        ("2026-11-04T10:00:00Z", "prod", "https://b.test", "lock", {"voucher_key": "k-5"}),
+    ]
+    log = home / "data" / "audit.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "time": t,
+                    "user": "ops",
+                    "profile": p,
+                    "host": h,
+                    "command": c,
+                    "identifiers": ids,
+                    "outcome": "ok",
+                    "exit_code": 0,
+                    "error": None,
+                }
+            )
+            + "\n"
+            for t, p, h, c, ids in entries
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "times"),
+    [
+        ([], ["11-04", "11-03", "11-02", "11-01"]),
+        (["--limit", "2"], ["11-04", "11-03"]),
+        (["--user", "42"], ["11-02", "11-01"]),
+        (["--voucher", "k-5"], ["11-04"]),
+        (["--group", "48"], ["11-03"]),
+        (["--host", "https://b.test/"], ["11-04", "11-02"]),
+        (["--profile", "prod"], ["11-04", "11-02"]),
+        (["--sandbox"], ["11-03"]),
+        (["--command", "handout", "--since", "2026-11-02"], ["11-03"]),
+    ],
+)
+def test_audit_answers_who_did_what_newest_first(cli, isolated_environment, args, times) -> None:
+    _seed_audit_log(isolated_environment)
+    (isolated_environment / "config").mkdir(parents=True, exist_ok=True)
+    (isolated_environment / "config" / "config.toml").write_text("[profiles.prod]\n")
+
+    result = cli("audit", *args, "-o", "json")
+
+    assert result.exit_code == 0, result.stderr
+    assert [entry["time"][5:10] for entry in json.loads(result.stdout)] == times
+
+
+def test_an_audit_command_that_does_not_exist_is_a_usage_error(cli, isolated_environment) -> None:
+    """Catches a typo such as 'claimm' reading as "nobody did it" (an empty list, exit 0)."""
+    _seed_audit_log(isolated_environment)
+
+    result = cli("audit", "--command", "claimm")
+
+    assert result.exit_code == 2
+    assert "give one of handout, claim, unclaim, lock, unlock" in result.stderr

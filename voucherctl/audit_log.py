@@ -10,7 +10,9 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,27 +89,73 @@ class AuditLog:
         return self._fd
 
 
-def read(
-    path: Path, *, since: float | None = None, command: str | None = None
-) -> Iterator[dict[str, Any]]:
-    """Records in the order written, optionally only those since a time (epoch seconds)."""
+CHANGE_COMMANDS = (
+    "handout",
+    "claim",
+    "unclaim",
+    "lock",
+    "unlock",
+    "generate",
+    "codes",
+    "redeem",
+)
+# Which identifiers of a request name a user, a voucher, a voucher group.
+USER_KEYS = (
+    "userId",
+    "user_id",
+    "member_number",
+    "username",
+    "authentication_point_identifier",
+    "auxiliary_identifier",
+)
+VOUCHER_KEYS = ("voucher_key", "voucher_id", "third_party_id", "voucherCode", "voucherId")
+GROUP_KEYS = ("voucherGroupId", "group")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which records to show; every field given must match."""
+
+    since: float | None = None  # epoch seconds
+    command: str | None = None
+    user: str | None = None
+    voucher: str | None = None
+    group: str | None = None
+    profile: str | None = None
+    host: str | None = None
+
+    def matches(self, entry: dict[str, Any]) -> bool:
+        ids = entry.get("identifiers") if isinstance(entry.get("identifiers"), dict) else {}
+        assert isinstance(ids, dict)
+        wanted = (
+            (self.command, [entry.get("command")]),
+            (self.profile, [entry.get("profile")]),
+            (self.host, [entry.get("host")]),
+            (self.user, [ids.get(key) for key in USER_KEYS]),
+            (self.voucher, [ids.get(key) for key in VOUCHER_KEYS]),
+            (self.group, [ids.get(key) for key in GROUP_KEYS]),
+        )
+        if any(want is not None and want not in map(str, found) for want, found in wanted):
+            return False
+        return self.since is None or _epoch(str(entry.get("time", ""))) >= self.since
+
+
+def read(path: Path, where: Filter, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """The records that match, newest first; at most ``limit`` of them."""
+    newest: deque[dict[str, Any]] = deque(maxlen=limit)
     try:
         handle = path.open(encoding="utf-8")
     except FileNotFoundError:
-        return
+        return []
     with handle:
         for line in handle:
             try:
                 entry = json.loads(line)
             except ValueError:
                 continue  # a line cut short by a crash
-            if not isinstance(entry, dict):
-                continue
-            if command and entry.get("command") != command:
-                continue
-            if since is not None and _epoch(str(entry.get("time", ""))) < since:
-                continue
-            yield entry
+            if isinstance(entry, dict) and where.matches(entry):
+                newest.append(entry)
+    return list(reversed(newest))
 
 
 def _epoch(stamp: str) -> float:

@@ -1,13 +1,15 @@
-"""``voucherctl audit``: the changes voucherctl made from this machine, newest last."""
+"""``voucherctl audit``: the changes voucherctl made from this machine, newest first."""
 
 import calendar
 import re
+import shutil
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from voucherctl import audit_log, output
+from voucherctl import output
+from voucherctl.audit_log import CHANGE_COMMANDS, Filter, log_path, read
 from voucherctl.cli.command import environment
 from voucherctl.errors import UsageError
 from voucherctl.text import escape_control
@@ -45,30 +47,75 @@ def since_epoch(text: str, *, now: float | None = None) -> float:
     )
 
 
+def _option(name: str, metavar: str, text: str) -> Any:
+    return typer.Option(name, metavar=metavar, help=text)
+
+
+Since = Annotated[
+    str | None, _option("--since", "WHEN", "Only changes since 24h, 7d, ... or a UTC date.")
+]
+Command = Annotated[
+    str | None, _option("--command", "NAME", f"Only this command: {', '.join(CHANGE_COMMANDS)}.")
+]
+User = Annotated[
+    str | None, _option("--user", "ID", "Only changes for this user (id, member number, email).")
+]
+Voucher = Annotated[str | None, _option("--voucher", "ID", "Only this voucher (key, id, code).")]
+Group = Annotated[str | None, _option("--group", "ID", "Only this voucher group.")]
+Host = Annotated[str | None, _option("--host", "URL", "Only changes sent to this host.")]
+Limit = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        metavar="N",
+        help="The newest N changes.",
+        show_default="a screenful on a terminal, else all",
+    ),
+]
+
+
 def audit(
     ctx: typer.Context,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since", metavar="WHEN", help="Only changes since 24h, 7d, ... or a UTC date."
-        ),
-    ] = None,
-    command: Annotated[
-        str | None,
-        typer.Option("--command", metavar="NAME", help="Only this command (handout, claim, ...)."),
-    ] = None,
+    since: Since = None,
+    command: Command = None,
+    user: User = None,
+    voucher: Voucher = None,
+    group: Group = None,
+    host: Host = None,
+    limit: Limit = None,
 ) -> None:
-    """Show the audit log: every change made with voucherctl on this machine.
+    """Who changed what, and when: every change made with voucherctl on this machine, newest
+    first.
 
     Each entry has the time (UTC), OS user, profile, host, command, the request's identifiers
     and the outcome. The log is audit.jsonl in the data directory (VOUCHERCTL_DATA_DIR).
+    --profile NAME (or VOUCHERCTL_PROFILE) shows only that profile's changes, --sandbox only
+    the sandbox's.
+
+    Examples:
+
+      voucherctl audit --user 42                      # who handed user 42 a voucher, and when
+      voucherctl audit --command claim --since 24h
+      voucherctl audit --voucher 35735 -o json
     """
     env = environment(ctx)
-    start = since_epoch(since) if since else None
-    entries = audit_log.read(audit_log.log_path(env.environ), since=start, command=command)
-    fmt = env.output_format()
-    if fmt == "jsonl":
-        for entry in entries:
-            env.stdout.write(output.to_json(entry) + "\n")
-        return
-    output.print_list(env, list(entries), AUDIT_COLUMNS, title="Audit log")
+    if command is not None and command not in CHANGE_COMMANDS:
+        raise UsageError(
+            f"--command {escape_control(command)!r} is not a command that changes vouchers; "
+            f"give one of {', '.join(CHANGE_COMMANDS)}"
+        )
+    if limit is not None and limit < 1:
+        raise UsageError(f"--limit must be 1 or more, not {limit}")
+    if limit is None and env.output_format() == "table":
+        limit = max(shutil.get_terminal_size().lines - 8, 10)
+    where = Filter(
+        since=since_epoch(since) if since else None,
+        command=command,
+        user=user,
+        voucher=voucher,
+        group=group,
+        profile="sandbox" if env.options.sandbox else env.options.profile,
+        host=host.rstrip("/") if host else None,
+    )
+    entries = read(log_path(env.environ), where, limit=limit)
+    output.print_list(env, entries, AUDIT_COLUMNS, title="Audit log, newest first")
