@@ -219,3 +219,16 @@ def test_an_audit_command_that_does_not_exist_is_a_usage_error(cli, isolated_env
 
     assert result.exit_code == 2
     assert "give one of handout, claim, unclaim, lock, unlock" in result.stderr
+
+
+def test_at_80_columns_a_voucher_key_is_never_cut(cli, rsps, monkeypatch) -> None:
+    """Catches a 64-character key wrapped mid-string in claim's table: it could not be copied."""
+    monkeypatch.setenv("COLUMNS", "80")
+    spaaza_stubs.use_admin_session(monkeypatch)
+    form = {"voucher_id": "35735", "user_id": "5", "chain_id": "3"}
+    spaaza_stubs.claim_voucher(rsps, form, spaaza_stubs.ok(CLAIMED))
+
+    result = cli("claim", "--voucher-id", "35735", "--user-id", "5", tty=True)
+
+    assert result.exit_code == 0, result.stderr
+    assert any(CLAIMED["voucher_key"] in line for line in result.stdout.splitlines())

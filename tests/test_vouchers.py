@@ -34,11 +34,13 @@ def test_the_table_lists_vouchers_wherever_they_are_nested(cli, rsps, monkeypatc
     result = cli("vouchers", "--username", "a@b.test", tty=True)
 
     lines = table_lines(result.stdout)
-    assert lines[1] == "Id Status Amount Lock Expires Campaign Key"
+    key = CLAIMED["voucher_key"]
+    assert lines[1] == "Id Status Amount Lock Expires (UTC) Campaign Key"
     assert lines[3] == (
-        f"35735 claimed €5 2050-01-01 00:00:00 UTC Earn €5 on signup (136) {CLAIMED['voucher_key']}"
+        f"35735 claimed €5 2050-01-01 00:00:00 Earn €5 on signup (136) {key[:8]}…{key[-4:]}"
     )
-    assert lines[4].startswith("44974 claimed 20 locked 2050-01-01 00:00:00 UTC 20 EUR voucher")
+    assert lines[4].startswith("44974 claimed €20 locked 2050-01-01 00:00:00 20 EUR voucher")
+    assert lines[-1] == "… shortens long identifiers; -o json shows them whole"
 
 
 def test_jsonl_prints_one_voucher_per_line(cli, rsps) -> None:

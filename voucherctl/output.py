@@ -32,10 +32,36 @@ def to_json(value: Any, *, indent: int | None = None) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a table (or one row of a record view): a label and how to get the value."""
+    """One column of a table (or one row of a record view): a label and how to get the value.
+
+    ``whole``: a value people copy (a voucher key, a code): a record view never wraps it, and a
+    list shortens a long one with an ellipsis and says how to see it whole. ``no_wrap``: a
+    value that must stay on one line (a time).
+    """
 
     label: str
     value: Callable[[dict[str, Any]], Any]
+    whole: bool = False
+    no_wrap: bool = False
+    min_width: int | None = None  # in a list: at least this wide
+
+
+SHORTENED_NOTE = "… shortens long identifiers; -o json shows them whole"
+
+
+def identifier(label: str, key: str) -> Column:
+    """A column showing ``record[key]``, an identifier people copy."""
+    return Column(label, lambda record: record.get(key), whole=True)
+
+
+def time_field(label: str, key: str, zone: str = "") -> Column:
+    """A column showing a time as given, on one line, followed by its zone."""
+
+    def shown(record: dict[str, Any]) -> str:
+        value = record.get(key)
+        return f"{value} {zone}".strip() if value else ""
+
+    return Column(label, shown, no_wrap=True)
 
 
 def field(label: str, key: str) -> Column:
@@ -149,10 +175,10 @@ def csv_cell(value: Any) -> str:
     return text
 
 
-def _console(env: "Environment") -> Any:
+def _console(env: "Environment", *, soft_wrap: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(file=env.stdout, highlight=False, soft_wrap=False)
+    return Console(file=env.stdout, highlight=False, soft_wrap=soft_wrap)
 
 
 def _print_record_table(
@@ -163,11 +189,16 @@ def _print_record_table(
     from rich.text import Text
 
     table = Table(title=Text(title) if title else None, box=box.SIMPLE, show_header=False)
-    table.add_column(style="bold")
+    table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for row in rows:
-        table.add_row(Text(row.label), Text(display(row.value(record))))
-    _console(env).print(table)
+        value = display(row.value(record))
+        keep = row.whole or row.no_wrap  # a key cut in two cannot be copied
+        cell = Text(value, no_wrap=keep, overflow="ignore" if keep else "fold")
+        table.add_row(Text(row.label), cell)
+    # soft_wrap: a value kept whole may run past the edge; the terminal then wraps it visually
+    # and copying still gives the whole key, where cropping it would lose its end.
+    _console(env, soft_wrap=True).print(table)
 
 
 def _print_list_table(
@@ -177,9 +208,32 @@ def _print_list_table(
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(title) if title else None, box=box.SIMPLE_HEAD)
+    table = Table(
+        title=Text(title) if title else None,
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,  # one space between columns: 80 columns hold a voucher's row
+    )
     for column in columns:
-        table.add_column(Text(column.label), overflow="fold")
+        keep = column.whole or column.no_wrap
+        table.add_column(
+            Text(column.label),
+            overflow="ignore" if keep else "fold",
+            no_wrap=keep,
+            min_width=column.min_width or min(len(column.label), 12),  # no header cut mid-word
+        )
+    shortened = False
     for item in items:
-        table.add_row(*(Text(display(column.value(item))) for column in columns))
+        cells = []
+        for column in columns:
+            value = display(column.value(item))
+            if column.whole and len(value) > MAX_LISTED_ID:
+                value, shortened = f"{value[:8]}…{value[-4:]}", True
+            cells.append(Text(value))
+        table.add_row(*cells)
+    if shortened:
+        table.caption = Text(SHORTENED_NOTE)
     _console(env).print(table)
+
+
+MAX_LISTED_ID = 16  # longer identifiers are shortened in lists: a key is 64 characters

@@ -32,6 +32,7 @@ DEFAULT_TOKEN_LIFETIME = 900.0  # SPiD's server tokens are JWTs that live 15 min
 # 404s about the client, not the thing asked for: exit 4, not 3 (docs/contract.md#exit-codes).
 CLIENT_404_TEXTS = ("unknown client id", "client id mismatch")
 
+SPID_ZONE = "(no zone given)"  # SPiD's times ("2014-08-06 11:47:25") do not say their zone
 STATUS_NAMES = {"-1": "expired", "0": "unused", "1": "handed out", "2": "redeemed"}
 TYPE_NAMES = {"3": "giveaway", "5": "campaign", "6": "free with order", "8": "payment method"}
 

@@ -14,17 +14,30 @@ from voucherctl.cli.command import environment
 from voucherctl.errors import UsageError
 from voucherctl.text import escape_control
 
+
+def _identifiers(entry: dict[str, Any]) -> str:
+    """The request's identifiers, long ones (voucher keys) shortened: -o json has them whole."""
+    ids = entry.get("identifiers") if isinstance(entry.get("identifiers"), dict) else {}
+    assert isinstance(ids, dict)
+    shown = []
+    for key, value in ids.items():
+        text = str(value)
+        if len(text) > output.MAX_LISTED_ID:
+            text = f"{text[:8]}…{text[-4:]}"
+        shown.append(f"{key}={text}")
+    return " ".join(shown)
+
+
 AUDIT_COLUMNS = [
-    output.field("Time (UTC)", "time"),
-    output.field("User", "user"),
-    output.field("Profile", "profile"),
-    output.field("Command", "command"),
     output.Column(
-        "Identifiers",
-        lambda r: " ".join(f"{k}={v}" for k, v in (r.get("identifiers") or {}).items()),
+        "Time (UTC)", lambda r: str(r.get("time", "")).replace("T", " ").rstrip("Z"), no_wrap=True
     ),
-    output.field("Outcome", "outcome"),
-    output.field("Host", "host"),
+    output.Column("Command", lambda r: r.get("command"), no_wrap=True),
+    output.Column("Outcome", lambda r: r.get("outcome"), no_wrap=True),
+    output.Column("Identifiers", _identifiers, min_width=16),  # "voucher_id=35735" whole
+    output.Column("Profile", lambda r: r.get("profile"), no_wrap=True),
+    output.Column("User", lambda r: r.get("user"), min_width=4),
+    output.Column("Host", lambda r: r.get("host"), min_width=7),
 ]
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}

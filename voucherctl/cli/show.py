@@ -7,7 +7,7 @@ import typer
 from voucherctl import output
 from voucherctl.cli import validate
 from voucherctl.cli.command import environment
-from voucherctl.spid import STATUS_NAMES, TYPE_NAMES
+from voucherctl.spid import SPID_ZONE, STATUS_NAMES, TYPE_NAMES
 
 
 def _group(record: dict[str, Any]) -> str:
@@ -18,17 +18,17 @@ def _group(record: dict[str, Any]) -> str:
 
 
 VOUCHER_VIEW = [
-    output.field("Code", "voucherCode"),
+    output.identifier("Code", "voucherCode"),
     output.Column("Status", lambda v: STATUS_NAMES.get(str(v.get("status")), v.get("status"))),
     output.Column("Type", lambda v: TYPE_NAMES.get(str(v.get("type")), v.get("type"))),
     output.Column("Voucher group", _group),
     output.field("User", "userId"),
-    output.field("Handed out", "handoutTime"),
+    output.time_field("Handed out", "handoutTime", SPID_ZONE),
     output.field("Handed out by", "handoutBy"),
     output.field("Times redeemed", "count"),
-    output.field("Created", "created"),
+    output.time_field("Created", "created", SPID_ZONE),
     output.field("Created by", "createdBy"),
-    output.field("Updated", "updated"),
+    output.time_field("Updated", "updated", SPID_ZONE),
     output.field("Voucher id", "voucherId"),
 ]
 

@@ -72,11 +72,22 @@ def require_admin_parameters(
         )
 
 
+# Spaaza's currency ids, as its claim-voucher sample pairs them with symbols; lock answers
+# carry the id alone.
+CURRENCY_SYMBOLS = {2: "€"}
+
+
 def _amount(voucher: dict[str, Any]) -> str:
     amount = voucher.get("voucher_amount")
     if amount is None:
         return ""
-    return f"{voucher.get('voucher_currency_symbol') or ''}{amount}"
+    symbol = voucher.get("voucher_currency_symbol")
+    currency = voucher.get("voucher_currency_id")
+    if not symbol and isinstance(currency, int):
+        symbol = CURRENCY_SYMBOLS.get(currency)
+        if symbol is None:
+            return f"{amount} (currency {currency})"
+    return f"{symbol or ''}{amount}"
 
 
 def _lock(voucher: dict[str, Any]) -> str:
@@ -120,14 +131,14 @@ def relative(utc: str, *, now: float | None = None) -> str:
 
 VOUCHER_VIEW = [
     output.field("Voucher id", "voucher_id"),
-    output.field("Voucher key", "voucher_key"),
+    output.identifier("Voucher key", "voucher_key"),
     output.field("Status", "voucher_status"),
     output.Column("Lock", _lock),
     output.field("Locking code", "voucher_locking_code"),
     output.field("Basket code", "voucher_retailer_basket_code_exclusive"),
     output.Column("Amount", _amount),
     output.field("Redeemed", "voucher_amount_redeemed"),
-    output.Column("Expires", _expiry),
+    output.Column("Expires", _expiry, no_wrap=True),
     output.Column("Campaign", _campaign),
     output.field("User", "user_id"),
     output.field("Text", "voucher_text"),
@@ -136,9 +147,9 @@ VOUCHER_VIEW = [
 VOUCHER_COLUMNS = [
     output.field("Id", "voucher_id"),
     output.field("Status", "voucher_status"),
-    output.Column("Amount", _amount),
+    output.Column("Amount", _amount, no_wrap=True),
     output.Column("Lock", lambda v: "locked" if v.get("voucher_locked") else ""),
-    output.Column("Expires", _expiry),
+    output.time_field("Expires (UTC)", "voucher_expiry_datetime_utc"),
     output.Column("Campaign", _campaign),
-    output.field("Key", "voucher_key"),
+    output.identifier("Key", "voucher_key"),
 ]
