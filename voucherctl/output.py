@@ -188,11 +188,18 @@ def _print_record_table(
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(title) if title else None, box=box.SIMPLE, show_header=False)
+    values = [(row, display(row.value(record))) for row in rows]
+    longest_whole = max((len(v) for row, v in values if row.whole or row.no_wrap), default=0)
+    table = Table(
+        title=Text(title) if title else None,
+        box=box.SIMPLE,
+        show_header=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
-    for row in rows:
-        value = display(row.value(record))
+    table.add_column(overflow="fold", min_width=longest_whole or None)
+    for row, value in values:
         keep = row.whole or row.no_wrap  # a key cut in two cannot be copied
         cell = Text(value, no_wrap=keep, overflow="ignore" if keep else "fold")
         table.add_row(Text(row.label), cell)
