@@ -23,6 +23,12 @@ VOUCHERCTL_SPAAZA_USER_ID, VOUCHERCTL_SPAAZA_SESSION_KEY, VOUCHERCTL_SPAAZA_CHAI
 VOUCHERCTL_SPAAZA_APP_HOSTNAME, VOUCHERCTL_SPAAZA_API_VERSION."""
 
 EPILOG = f"{EXIT_CODE_HELP}\n\n{ENVIRONMENT_HELP}"
+# A command's --help is about the command: the full lists are in 'voucherctl --help'.
+COMMAND_EPILOG = (
+    "Exit codes: 0 ok, 2 usage, 3 not found, 4 credentials, 5 rejected, 6 rate limited, "
+    "7 outcome unknown, 8 rows failed; all of them and the environment variables: "
+    "voucherctl --help."
+)
 
 # Command name -> "module:function" under voucherctl.cli, in the order --help lists them.
 COMMANDS = {
@@ -77,7 +83,7 @@ def _register(group: typer.Typer, name: str, target: str) -> None:
     module, function = target.split(":")
     func = getattr(importlib.import_module(f"voucherctl.cli.{module}"), function)
     cls = BulkCommand if name in BULK_COMMANDS else Command
-    group.command(name, cls=cls, epilog=EPILOG)(func)
+    group.command(name, cls=cls, epilog=COMMAND_EPILOG)(func)
 
 
 def build_app(only: str | None = None) -> typer.Typer:

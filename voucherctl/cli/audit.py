@@ -107,6 +107,7 @@ def audit(
 
     Examples:
 
+    \b
       voucherctl audit --user 42                      # who handed user 42 a voucher, and when
       voucherctl audit --command claim --since 24h
       voucherctl audit --voucher 35735 -o json

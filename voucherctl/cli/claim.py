@@ -126,10 +126,21 @@ claim.__doc__ = """Claim a voucher offered to a user, so that it can be redeemed
 
     With --from FILE, every row of a CSV whose columns are the API's parameter names
     (voucher_key, voucher_id, third_party_id, user_id, member_number, username, chain_id, ...).
+
+    Examples:
+
+    \b
+      voucherctl claim --voucher-id 35735 --user-id 1107604 --sandbox
+      voucherctl claim --from claims.csv --chain-id 3
     """
 
 unclaim = _claim_command(UNCLAIM, "Voucher unclaimed")
 unclaim.__doc__ = """Undo a claim made by mistake: the voucher is offered (generated) again.
 
     Takes the same options, and the same --from columns, as claim.
+
+    Example:
+
+    \b
+      voucherctl unclaim --voucher-id 35735 --user-id 1107604 --sandbox
     """

@@ -111,12 +111,13 @@ class Command(TyperCommand):
         for group in self.groups:
             sections[group.title] = []
         for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                sections["Arguments"].append(_argument_help(param))
+                continue
             record = param.get_help_record(ctx)
             if record is None:
                 continue
-            if param.param_type_name == "argument":
-                sections["Arguments"].append(record)
-            elif param.name not in grouped:
+            if param.name not in grouped:
                 sections["Options"].append(record)
             else:
                 title = next(g.title for g in self.groups if param.name in g.names())
@@ -125,6 +126,29 @@ class Command(TyperCommand):
             if records:
                 with formatter.section(title):
                     formatter.write_dl(records)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        """``[OPTIONS] CODE``: arguments by their names, not Typer's ``{CODE}``."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = _argument_name(param)
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+
+def _argument_name(param: click.Parameter) -> str:
+    return (param.metavar or param.name or "").upper()
+
+
+def _argument_help(param: click.Parameter) -> tuple[str, str]:
+    """An argument's line in --help: its name, its text, and its choices if it has some."""
+    text = getattr(param, "help", None) or ""
+    choices = getattr(param.type, "choices", None)  # typer's TyperChoice, for an Enum
+    if choices:
+        names = (getattr(choice, "value", choice) for choice in choices)
+        text = f"{text} One of: {', '.join(map(str, names))}.".strip()
+    return _argument_name(param), text
 
 
 class BulkCommand(Command):

@@ -33,11 +33,14 @@ def completion(
     ctx: typer.Context,
     shell: Annotated[Shell, typer.Argument(help="The shell to complete in.")],
 ) -> None:
-    """Print a shell completion script.
+    """Print a shell completion script: commands, options, formats and profile names.
 
-    bash: voucherctl completion bash > ~/.local/share/bash-completion/completions/voucherctl
-    zsh:  voucherctl completion zsh > "${fpath[1]}/_voucherctl"
-    fish: voucherctl completion fish > ~/.config/fish/completions/voucherctl.fish
+    Install it where your shell looks:
+
+    \b
+      bash: voucherctl completion bash > ~/.local/share/bash-completion/completions/voucherctl
+      zsh:  voucherctl completion zsh > "${fpath[1]}/_voucherctl"
+      fish: voucherctl completion fish > ~/.config/fish/completions/voucherctl.fish
     """
     env = environment(ctx)
     env.stdout.write(script(shell))

@@ -49,6 +49,13 @@ def handout(
 
     With --from FILE, every row of a CSV with the columns userId and voucherGroupId (--group or
     --user fill a column the file lacks), at most once each, recorded in a journal.
+
+    Examples:
+
+    \b
+      voucherctl handout --user 42 --group 47 --sandbox
+      voucherctl handout --from users.csv --group 47 --dry-run
+      voucherctl handout --from users.csv --group 47 --journal monthly-2026-11.jsonl
     """
     values = {"userId": user, "voucherGroupId": group}
     change.perform(

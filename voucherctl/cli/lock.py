@@ -80,6 +80,11 @@ def lock(
 
     With --from FILE, every row of a CSV with the columns voucher_key or voucher_id, and
     optionally retailer_basket_code, voucher_locking_code, voucher_lock_period.
+
+    Example:
+
+    \b
+      voucherctl lock --voucher-id 35735 --locking-code till-7 --period 600 --sandbox
     """
     values = {
         "voucher_key": voucher_key,
@@ -101,6 +106,12 @@ def unlock(
     """Drop a voucher's lock, including one tied to a basket code (admin or privileged auth).
 
     With --from FILE, every row of a CSV with the column voucher_key or voucher_id.
+
+    Examples:
+
+    \b
+      voucherctl unlock --voucher-id 35735 --sandbox
+      voucherctl vouchers --user-id 1107604 -o csv | voucherctl unlock --from -
     """
     values = {"voucher_key": voucher_key, "voucher_id": voucher_id}
     change.perform(

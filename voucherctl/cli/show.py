@@ -39,7 +39,14 @@ def show(
         str, typer.Argument(metavar="CODE", help="The voucher code, e.g. 64-HB2I-OPBL.")
     ],
 ) -> None:
-    """Show a SPiD voucher by its code."""
+    """Show a SPiD voucher by its code: its status, group, and who it was handed out to.
+
+    Examples:
+
+    \b
+      voucherctl show 64-HB2I-OPBL --sandbox
+      voucherctl show 64-HB2I-OPBL --query status      # "1": handed out
+    """
     env = environment(ctx)
     code = validate.text(code, "CODE")
     from voucherctl import clients

@@ -30,8 +30,12 @@ def vouchers(
 
     Name the user with one of --user-id, --member-number, --username, --auth-point-id, --aux-id.
     Prints a list of voucher objects as Spaaza gives them (basket, honour and variable-price
-    vouchers alike); its -o csv is accepted back by the bulk commands:
+    vouchers alike); its -o csv is accepted back by the bulk commands.
 
+    Examples:
+
+    \b
+      voucherctl vouchers --user-id 1107604 --sandbox
       voucherctl vouchers --user-id 1107604 -o csv | voucherctl unlock --from -
     """
     env = environment(ctx)
