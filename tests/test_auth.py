@@ -1,6 +1,8 @@
 """``voucherctl auth``: credentials into and out of a real (file) keyring backend."""
 
 import json
+import os
+import stat
 import subprocess
 import sys
 import time
@@ -246,3 +248,35 @@ def test_credentials_from_the_environment_never_import_keyring(tmp_path) -> None
     assert done.returncode == 7
     assert "cannot reach 127.0.0.1:9: connection refused" in done.stderr
     assert done.stderr.endswith("False\n")
+
+
+def test_config_toml_is_the_owners_alone_whatever_the_umask(
+    cli, rsps, file_keyring, isolated_environment
+) -> None:
+    # config.py wrote config.toml with write_text: 0644 under umask 022, in a 0755 folder.
+    previous = os.umask(0o022)
+    try:
+        login(cli, rsps)
+    finally:
+        os.umask(previous)
+
+    folder = isolated_environment / "config"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "config.toml").stat().st_mode) == 0o600
+    assert [p.name for p in folder.iterdir()] == ["config.toml"]  # no temporary file left
+
+
+def test_a_loose_config_toml_is_tightened_when_next_written(
+    cli, rsps, file_keyring, isolated_environment
+) -> None:
+    folder = isolated_environment / "config"
+    folder.mkdir(mode=0o755, parents=True)
+    folder.chmod(0o755)
+    (folder / "config.toml").write_text("[profiles.other]\nprotected = true\n")
+    (folder / "config.toml").chmod(0o644)
+
+    login(cli, rsps)
+
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "config.toml").stat().st_mode) == 0o600
+    assert "[profiles.other]" in config_text(isolated_environment)
