@@ -15,6 +15,7 @@ from tests.conftest import fixture_json, table_lines
 
 SAMPLE = fixture_json("spid_get_voucher.json")
 LOGIN = ("auth", "login", "spid", "--host", stubs.SPID, "--client-id", stubs.CLIENT_ID)
+INSECURE = "--insecure-storage"  # the file_keyring fixture keeps secrets in a plain file
 
 
 def config_text(home: Path) -> str:
@@ -27,7 +28,7 @@ def stored(key: str) -> str | None:
 
 def login(cli, rsps) -> None:
     stubs.oauth_token(rsps)
-    result = cli(*LOGIN, input=stubs.CLIENT_SECRET + "\n")
+    result = cli(*LOGIN, INSECURE, input=stubs.CLIENT_SECRET + "\n")
     assert result.exit_code == 0, result.stderr
 
 
@@ -36,7 +37,7 @@ def test_login_stores_the_id_in_the_profile_and_the_secret_in_the_keyring(
 ) -> None:
     stubs.oauth_token(rsps)
 
-    result = cli(*LOGIN, input=stubs.CLIENT_SECRET + "\n")
+    result = cli(*LOGIN, INSECURE, input=stubs.CLIENT_SECRET + "\n")
 
     assert result.exit_code == 0
     assert "Logged in to SPiD at https://spid.test as client client-123" in result.stderr
@@ -61,7 +62,7 @@ def test_a_refused_login_writes_nothing(cli, rsps, file_keyring, isolated_enviro
         },
     )
 
-    result = cli(*LOGIN, input=stubs.CLIENT_SECRET + "\n")
+    result = cli(*LOGIN, INSECURE, input=stubs.CLIENT_SECRET + "\n")
 
     assert result.exit_code == 4
     assert result.stderr == (
@@ -73,7 +74,7 @@ def test_a_refused_login_writes_nothing(cli, rsps, file_keyring, isolated_enviro
 
 
 def test_an_empty_secret_is_a_usage_error_and_nothing_is_sent(cli, rsps, file_keyring) -> None:
-    result = cli(*LOGIN, input="\n")
+    result = cli(*LOGIN, INSECURE, input="\n")
 
     assert result.exit_code == 2
     assert result.stderr == "voucherctl: error: no client secret given; pipe it on stdin\n"
@@ -90,6 +91,7 @@ def test_host_names_stand_for_the_real_hosts(cli, rsps, file_keyring, isolated_e
         "pre-production",
         "--client-id",
         "c",
+        INSECURE,
         input="canary-secret-pre\n",
     )
 
@@ -144,6 +146,8 @@ def test_status_reports_source_host_and_that_it_works(cli, rsps, file_keyring) -
         "host": "https://spid.test",
         "source": "keyring (profile 'default')",
         "configured": True,
+        "backend": "keyrings.alt.file.PlaintextKeyring",
+        "backend_warning": "insecure: it keeps secrets unencrypted in a file",
         "ok": True,
         "detail": "token accepted; 1 voucher groups",
     }
@@ -166,10 +170,11 @@ def test_status_with_rejected_credentials_is_exit_4(cli, rsps, monkeypatch) -> N
     result = cli("auth", "status", tty=True)
 
     assert result.exit_code == 4
-    assert table_lines(result.stdout)[:5] == [
+    assert table_lines(result.stdout)[:6] == [
         "SPiD, profile 'default'",
         "Host https://spid.test",
         "Credentials VOUCHERCTL_SPID_CLIENT_ID/VOUCHERCTL_SPID_CLIENT_SECRET",
+        "Keyring not used",
         "Works no",
         "Detail SPiD refused the client credentials of client-123 (HTTP 401: invalid_client)",
     ]
@@ -189,7 +194,10 @@ def test_logout_removes_the_secret_and_the_token(cli, rsps, file_keyring) -> Non
 
 def test_profiles_are_kept_apart(cli, rsps, file_keyring, isolated_environment) -> None:
     stubs.oauth_token(rsps)
-    assert cli(*LOGIN, "--profile", "staging", input=stubs.CLIENT_SECRET + "\n").exit_code == 0
+    assert (
+        cli(*LOGIN, INSECURE, "--profile", "staging", input=stubs.CLIENT_SECRET + "\n").exit_code
+        == 0
+    )
 
     assert "[profiles.staging.spid]" in config_text(isolated_environment)
     assert stored("staging/spid/client_secret") == stubs.CLIENT_SECRET
@@ -217,14 +225,13 @@ def test_no_keyring_backend_names_the_environment_variables(
     assert "VOUCHERCTL_SPID_CLIENT_ID and VOUCHERCTL_SPID_CLIENT_SECRET" in result.stderr
 
 
-def test_login_without_a_keyring_writes_no_profile(
+def test_login_without_a_keyring_sends_nothing_and_writes_no_profile(
     cli, rsps, file_keyring, no_keyring, isolated_environment
 ) -> None:
-    stubs.oauth_token(rsps)
-
-    result = cli(*LOGIN, input=stubs.CLIENT_SECRET + "\n")
+    result = cli(*LOGIN, INSECURE, input=stubs.CLIENT_SECRET + "\n")  # rsps: no request
 
     assert result.exit_code == 4
+    assert "no OS keyring is available" in result.stderr
     assert not (isolated_environment / "config" / "config.toml").exists()
 
 

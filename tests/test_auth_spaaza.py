@@ -9,7 +9,8 @@ from tests import spaaza_stubs as stubs
 from tests.conftest import fixture_json
 
 CLAIM = fixture_json("spaaza_claim_voucher.json")
-LOGIN = ("auth", "login", "spaaza", "--host", stubs.SPAAZA, "--chain-id", "3")
+# --insecure-storage: the file_keyring fixture keeps secrets in a plain file.
+LOGIN = ("auth", "login", "spaaza", "--host", stubs.SPAAZA, "--chain-id", "3", "--insecure-storage")
 INFO = {
     "session_key": stubs.SESSION_KEY,
     "session_user_id": int(stubs.SESSION_USER),

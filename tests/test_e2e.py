@@ -217,6 +217,7 @@ def test_login_to_both_apis_then_work_from_the_keyring(sandbox, tmp_path: Path) 
         sandbox.url,
         "--client-id",
         SANDBOX.spid_client_id,
+        "--insecure-storage",  # the plain file keyring, knowingly
         env=env,
         input=SANDBOX.spid_client_secret + "\n",
     )
@@ -230,6 +231,7 @@ def test_login_to_both_apis_then_work_from_the_keyring(sandbox, tmp_path: Path) 
         str(SANDBOX.spaaza_chain_id),
         "--username",
         SANDBOX.spaaza_admin_username,
+        "--insecure-storage",  # the plain file keyring, knowingly
         env=env,
         input=f"{SANDBOX.spaaza_admin_password}\n{SANDBOX.spaaza_admin_passcode}\n",
     )

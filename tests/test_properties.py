@@ -330,11 +330,11 @@ REACHING = {
     ("unlock",): [["--voucher-id", "35735"], ["--from", "unlock.csv"]],
     ("vouchers",): [["--user-id", "1107604"], ["--member-number", "M-1", "--chain-id", "3"]],
     ("doctor",): [[]],
-    ("auth", "login"): [
-        ["spid", "--host", "production", "--client-id", "client-123"],
-        ["spaaza", "--host", "staging", "--username", "a@b.co"],
+    ("auth", "login"): [  # --insecure-storage: the arena's keyring is a plain file
+        ["spid", "--host", "production", "--client-id", "client-123", "--insecure-storage"],
+        ["spaaza", "--host", "staging", "--username", "a@b.co", "--insecure-storage"],
         ["spaaza", "--host", "staging", "--session", "--session-user-id", "1001"],
-        ["spaaza", "--host", "staging", "--token"],
+        ["spaaza", "--host", "staging", "--token", "--insecure-storage"],
     ],
     ("auth", "status"): [[]],
     ("auth", "logout"): [[], ["spid"], ["spaaza"]],

@@ -31,6 +31,16 @@ SPID_ENV_HINT = (
 )
 
 
+def keyring_source(profile: str) -> str:
+    """The ``source`` of credentials found in the keyring for ``profile``."""
+    return f"keyring (profile {profile!r})"
+
+
+def from_keyring(source: str) -> bool:
+    """True when credentials with this ``source`` came from the keyring."""
+    return source.startswith("keyring (")
+
+
 class KeyringTokenCache:
     """For credentials from the keyring: the token is cached there too, never in a file."""
 
@@ -130,7 +140,7 @@ def resolve_spid(environ: Mapping[str, str], profile: config.Profile) -> SpidCre
             )
         owner = f"{profile.spid.client_id}@{profile.spid.base_url}"
         return SpidCredentials(
-            source=f"keyring (profile {profile.name!r})",
+            source=keyring_source(profile.name),
             client_id=profile.spid.client_id,
             client_secret=secret,
             cache=KeyringTokenCache(keychain, token_key, owner),
@@ -176,7 +186,7 @@ def resolve_spaaza(environ: Mapping[str, str], profile: config.Profile) -> Spaaz
 def _spaaza_from_keyring(profile: config.Profile) -> SpaazaCredentials | None:
     keychain = Keychain(SPAAZA_ENV_HINT)
     session_key, token_key = spaaza_keys(profile.name)
-    source = f"keyring (profile {profile.name!r})"
+    source = keyring_source(profile.name)
     stored = keychain.get(session_key)
     if stored:
         try:

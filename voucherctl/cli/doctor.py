@@ -157,10 +157,14 @@ def _keyring_check() -> Check:
     from voucherctl.keychain import Keychain
 
     try:
-        backend = Keychain("the VOUCHERCTL_* variables").backend_name()
+        backend = Keychain("the VOUCHERCTL_* variables").backend()
     except VoucherctlError as exc:
         return Check("keyring", False, exc.message, exc.exit_code)
-    return Check("keyring", True, backend)
+    if backend.insecure:
+        # The user consented at login (--insecure-storage), so a warning, not a failure.
+        advice = "install a real keyring, or use the VOUCHERCTL_* variables instead"
+        return Check("keyring", True, f"{backend.describe()}; {advice}")
+    return Check("keyring", True, backend.describe())
 
 
 def _clock(api: str, date: str | None) -> Check:

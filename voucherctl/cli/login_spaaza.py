@@ -10,7 +10,7 @@ from typing import Any
 
 from voucherctl import clients, config
 from voucherctl.cli import prompt, validate
-from voucherctl.cli.login import host_url, save, show_login
+from voucherctl.cli.login import Storage, backend_report, host_url, save, show_login
 from voucherctl.credential_sets import SPAAZA_ENV_HINT
 from voucherctl.credentials import spaaza_keys
 from voucherctl.env import Environment
@@ -42,7 +42,11 @@ class Settings:
 
 
 def password_login(
-    env: Environment, profile: config.Profile, settings: Settings, username: str | None
+    env: Environment,
+    profile: config.Profile,
+    storage: Storage,
+    settings: Settings,
+    username: str | None,
 ) -> None:
     """Log in with username and password, then the emailed passcode under two-factor login."""
     settings.apply(env, profile)
@@ -71,6 +75,7 @@ def password_login(
     _store_session(
         env,
         profile,
+        storage,
         str(info["session_user_id"]),
         str(info["session_key"]),
         info.get("session_expires_date"),
@@ -78,7 +83,11 @@ def password_login(
 
 
 def store_session(
-    env: Environment, profile: config.Profile, settings: Settings, user_id: str | None
+    env: Environment,
+    profile: config.Profile,
+    storage: Storage,
+    settings: Settings,
+    user_id: str | None,
 ) -> None:
     """Store an existing session: its user id and key (from a prompt or stdin)."""
     settings.apply(env, profile)
@@ -88,15 +97,18 @@ def store_session(
         raise UsageError("--session-user-id is required when not on a terminal")
     user_id = validate.numeric_id(user_id, "--session-user-id")
     key = prompt.secret(env, "Session key", what="session key")
-    _store_session(env, profile, user_id, key, None)
+    _store_session(env, profile, storage, user_id, key, None)
 
 
-def store_token(env: Environment, profile: config.Profile, settings: Settings) -> None:
+def store_token(
+    env: Environment, profile: config.Profile, storage: Storage, settings: Settings
+) -> None:
     """Store a privileged bearer token (from a prompt or stdin)."""
     settings.apply(env, profile)
     token = prompt.secret(env, "Privileged token", what="token")
     session_key, token_key = spaaza_keys(profile.name)
-    keychain = Keychain(SPAAZA_ENV_HINT)
+    storage.warn(env)
+    keychain = storage.keychain
     keychain.set(token_key, token)
     keychain.delete(session_key)  # one credential per profile: the newest wins
     profile.spaaza.user_id = None
@@ -104,10 +116,16 @@ def store_token(env: Environment, profile: config.Profile, settings: Settings) -
 
 
 def _store_session(
-    env: Environment, profile: config.Profile, user_id: str, key: str, expires: Any
+    env: Environment,
+    profile: config.Profile,
+    storage: Storage,
+    user_id: str,
+    key: str,
+    expires: Any,
 ) -> None:
     session_key, token_key = spaaza_keys(profile.name)
-    keychain = Keychain(SPAAZA_ENV_HINT)
+    storage.warn(env)
+    keychain = storage.keychain
     record = {"user_id": user_id, "session_key": key, "expires": expires}
     keychain.set(session_key, json.dumps(record))
     keychain.delete(token_key)
@@ -128,6 +146,7 @@ def status(env: Environment) -> dict[str, Any]:
     from voucherctl import clients
 
     report: dict[str, Any] = {"api": "spaaza", "host": None, "source": None, "configured": False}
+    report.update(backend_report(None, SPAAZA_ENV_HINT))
     try:
         client = clients.spaaza(env)
     except VoucherctlError as exc:
@@ -135,6 +154,7 @@ def status(env: Environment) -> dict[str, Any]:
     credentials = client.credentials
     assert credentials is not None
     report.update(host=client.base_url, source=credentials.source, configured=True)
+    report.update(backend_report(credentials.source, SPAAZA_ENV_HINT))
     try:
         client.check_session(clients.spaaza_chain_id(env, None))
     except VoucherctlError as exc:

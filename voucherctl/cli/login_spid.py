@@ -4,7 +4,7 @@ from typing import Any
 
 from voucherctl import clients, config
 from voucherctl.cli import prompt
-from voucherctl.cli.login import host_url, save, show_login
+from voucherctl.cli.login import Storage, backend_report, host_url, save, show_login
 from voucherctl.credential_sets import MemoryTokenCache, SpidCredentials
 from voucherctl.credentials import SPID_ENV_HINT, KeyringTokenCache, check_client_id, spid_keys
 from voucherctl.env import Environment
@@ -13,7 +13,11 @@ from voucherctl.keychain import Keychain
 
 
 def login(
-    env: Environment, profile: config.Profile, host: str | None, client_id: str | None
+    env: Environment,
+    profile: config.Profile,
+    storage: Storage,
+    host: str | None,
+    client_id: str | None,
 ) -> None:
     """Fetch a token with the client credentials; only then store id, secret and token."""
     base_url = host_url(env, host, profile.spid.base_url, config.SPID_HOSTS)
@@ -32,7 +36,8 @@ def login(
     )
     token = clients.build_spid(env, base_url, credentials).fetch_token()
 
-    keychain = Keychain(SPID_ENV_HINT)
+    storage.warn(env)
+    keychain = storage.keychain
     secret_key, token_key = spid_keys(profile.name)
     keychain.set(secret_key, secret)
     KeyringTokenCache(keychain, token_key, f"{client_id}@{base_url}").store(token)
@@ -51,11 +56,14 @@ def status(env: Environment) -> dict[str, Any]:
     from voucherctl import clients
 
     report: dict[str, Any] = {"api": "spid", "host": None, "source": None, "configured": False}
+    report.update(backend_report(None, SPID_ENV_HINT))
     try:
         client = clients.spid(env)
     except VoucherctlError as exc:
         return {**report, "ok": False, "detail": exc.message}
-    report.update(host=client.base_url, source=client.credentials.source, configured=True)
+    source = client.credentials.source
+    report.update(host=client.base_url, source=source, configured=True)
+    report.update(backend_report(source, SPID_ENV_HINT))
     try:
         groups = client.groups()
     except VoucherctlError as exc:
