@@ -16,6 +16,8 @@ from tests.conftest import fixture_json, table_lines
 SAMPLE = fixture_json("spid_get_voucher.json")
 LOGIN = ("auth", "login", "spid", "--host", stubs.SPID, "--client-id", stubs.CLIENT_ID)
 INSECURE = "--insecure-storage"  # the file_keyring fixture keeps secrets in a plain file
+SECRET_ENTRY = f"spid/{stubs.SPID}/{stubs.CLIENT_ID}/client_secret"
+TOKEN_ENTRY = f"spid/{stubs.SPID}/{stubs.CLIENT_ID}/token"
 
 
 def config_text(home: Path) -> str:
@@ -45,8 +47,8 @@ def test_login_stores_the_id_in_the_profile_and_the_secret_in_the_keyring(
     assert 'client_id = "client-123"' in text
     assert 'base_url = "https://spid.test"' in text
     assert stubs.CLIENT_SECRET not in text and stubs.TOKEN not in text
-    assert stored("default/spid/client_secret") == stubs.CLIENT_SECRET
-    assert json.loads(stored("default/spid/token") or "{}")["access_token"] == stubs.TOKEN
+    assert stored(SECRET_ENTRY) == stubs.CLIENT_SECRET
+    assert json.loads(stored(TOKEN_ENTRY) or "{}")["access_token"] == stubs.TOKEN
     assert stubs.CLIENT_SECRET not in result.stdout + result.stderr
 
 
@@ -70,7 +72,7 @@ def test_a_refused_login_writes_nothing(cli, rsps, file_keyring, isolated_enviro
         "(HTTP 401: invalid_client: Client authentication failed)\n"
     )
     assert not (isolated_environment / "config" / "config.toml").exists()
-    assert stored("default/spid/client_secret") is None
+    assert stored(SECRET_ENTRY) is None
 
 
 def test_an_empty_secret_is_a_usage_error_and_nothing_is_sent(cli, rsps, file_keyring) -> None:
@@ -113,12 +115,12 @@ def test_an_expired_cached_token_is_renewed(cli, rsps, file_keyring) -> None:
         "access_token": "canary-old-0001",
         "expires_at": time.time() - 10,
     }
-    keyring.set_password("voucherctl", "default/spid/token", json.dumps(record))
+    keyring.set_password("voucherctl", TOKEN_ENTRY, json.dumps(record))
     stubs.oauth_token(rsps, token="canary-new-token-0002")
     stubs.get_voucher(rsps, "X", SAMPLE, token="canary-new-token-0002")
 
     assert cli("show", "X").exit_code == 0
-    assert "canary-new-token-0002" in (stored("default/spid/token") or "")
+    assert "canary-new-token-0002" in (stored(TOKEN_ENTRY) or "")
 
 
 def test_a_cached_token_the_api_rejects_is_renewed_once(cli, rsps, file_keyring) -> None:
@@ -187,8 +189,8 @@ def test_logout_removes_the_secret_and_the_token(cli, rsps, file_keyring) -> Non
 
     assert result.exit_code == 0
     assert result.stderr == "Removed the SPiD credentials of profile 'default'.\n"
-    assert stored("default/spid/client_secret") is None
-    assert stored("default/spid/token") is None
+    assert stored(SECRET_ENTRY) is None
+    assert stored(TOKEN_ENTRY) is None
     assert cli("show", "X").exit_code == 4
 
 
@@ -200,7 +202,7 @@ def test_profiles_are_kept_apart(cli, rsps, file_keyring, isolated_environment) 
     )
 
     assert "[profiles.staging.spid]" in config_text(isolated_environment)
-    assert stored("staging/spid/client_secret") == stubs.CLIENT_SECRET
+    assert stored(SECRET_ENTRY) == stubs.CLIENT_SECRET
     assert cli("show", "X").exit_code == 2  # the default profile names no host
 
 

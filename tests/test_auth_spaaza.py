@@ -11,6 +11,8 @@ from tests.conftest import fixture_json
 CLAIM = fixture_json("spaaza_claim_voucher.json")
 # --insecure-storage: the file_keyring fixture keeps secrets in a plain file.
 LOGIN = ("auth", "login", "spaaza", "--host", stubs.SPAAZA, "--chain-id", "3", "--insecure-storage")
+SESSION_ENTRY = f"spaaza/{stubs.SPAAZA}/{stubs.SESSION_USER}/session"
+TOKEN_ENTRY = f"spaaza/{stubs.SPAAZA}/token"
 INFO = {
     "session_key": stubs.SESSION_KEY,
     "session_user_id": int(stubs.SESSION_USER),
@@ -35,7 +37,7 @@ def test_password_login_stores_the_session_never_the_password(
     result = cli(*LOGIN, "--username", "jane@example.com", input="canary-password-1\n")
 
     assert result.exit_code == 0, result.stderr
-    session = json.loads(stored("default/spaaza/session") or "{}")
+    session = json.loads(stored(SESSION_ENTRY) or "{}")
     assert session == {
         "user_id": stubs.SESSION_USER,
         "session_key": stubs.SESSION_KEY,
@@ -60,7 +62,7 @@ def test_two_factor_login_asks_for_the_passcode(cli, rsps) -> None:
 
     assert result.exit_code == 0, result.stderr
     assert "Two-factor login" in result.stderr
-    assert json.loads(stored("default/spaaza/session") or "{}")["session_key"] == stubs.SESSION_KEY
+    assert json.loads(stored(SESSION_ENTRY) or "{}")["session_key"] == stubs.SESSION_KEY
 
 
 def test_a_wrong_password_stores_nothing(cli, rsps) -> None:
@@ -73,7 +75,7 @@ def test_a_wrong_password_stores_nothing(cli, rsps) -> None:
     result = cli(*LOGIN, "--username", "jane@example.com", input="wrong\n")
 
     assert result.exit_code == 4
-    assert stored("default/spaaza/session") is None
+    assert stored(SESSION_ENTRY) is None
 
 
 def test_commands_use_the_stored_session(cli, rsps) -> None:
@@ -104,7 +106,7 @@ def test_an_existing_session_can_be_stored(cli, rsps) -> None:
     result = cli(*LOGIN, "--session", "--session-user-id", "1001", input=stubs.SESSION_KEY + "\n")
 
     assert result.exit_code == 0
-    assert json.loads(stored("default/spaaza/session") or "{}")["user_id"] == "1001"
+    assert json.loads(stored(SESSION_ENTRY) or "{}")["user_id"] == "1001"
 
 
 def test_a_privileged_token_replaces_a_session(cli, rsps) -> None:
@@ -115,8 +117,8 @@ def test_a_privileged_token_replaces_a_session(cli, rsps) -> None:
     )
 
     assert result.exit_code == 0
-    assert stored("default/spaaza/token") == stubs.PRIVILEGED_TOKEN
-    assert stored("default/spaaza/session") is None
+    assert stored(TOKEN_ENTRY) == stubs.PRIVILEGED_TOKEN
+    assert stored(SESSION_ENTRY) is None
 
 
 def test_status_probes_the_session(cli, rsps) -> None:
@@ -147,11 +149,12 @@ def test_status_of_a_refused_session_is_exit_4(cli, rsps) -> None:
 
 
 def test_logout_spaaza_leaves_spid_alone(cli, rsps) -> None:
-    keyring.set_password("voucherctl", "default/spid/client_secret", "canary-spid-secret")
+    spid_entry = "spid/https://spid.test/client-123/client_secret"
+    keyring.set_password("voucherctl", spid_entry, "canary-spid-secret")
     cli(*LOGIN, "--session", "--session-user-id", "1001", input=stubs.SESSION_KEY + "\n")
 
     result = cli("auth", "logout", "spaaza")
 
     assert result.exit_code == 0
-    assert stored("default/spaaza/session") is None
-    assert stored("default/spid/client_secret") == "canary-spid-secret"
+    assert stored(SESSION_ENTRY) is None
+    assert stored(spid_entry) == "canary-spid-secret"

@@ -7,7 +7,9 @@ Spaaza: ``VOUCHERCTL_SPAAZA_TOKEN`` (privileged), else ``VOUCHERCTL_SPAAZA_USER_
 ``VOUCHERCTL_SPAAZA_SESSION_KEY``, else the profile's session (or token) from the keyring.
 
 Credentials resolve as a set: a source is used whole or not at all. When they come from the
-environment the keyring is never touched, not even imported, so cron and CI need none.
+environment the keyring is never touched, not even imported, so cron and CI need none. Keyring
+entries are looked up by API, host and client or user id (see ``keyring_entries``), for the
+host the command talks to: a secret stored for one host is never sent to another.
 """
 
 import json
@@ -25,6 +27,13 @@ from voucherctl.credential_sets import (
 )
 from voucherctl.errors import AuthError
 from voucherctl.keychain import Keychain
+from voucherctl.keyring_entries import (
+    SpaazaEntry,
+    SpidEntries,
+    adopt_spaaza,
+    adopt_spid,
+    same_host,
+)
 
 SPID_ENV_HINT = (
     "VOUCHERCTL_SPID_TOKEN, or VOUCHERCTL_SPID_CLIENT_ID and VOUCHERCTL_SPID_CLIENT_SECRET"
@@ -101,13 +110,11 @@ def check_client_id(client_id: str, name: str) -> str:
     return client_id.strip()
 
 
-def spid_keys(profile: str) -> tuple[str, str]:
-    """Keyring keys of a profile's SPiD client secret and cached token."""
-    return f"{profile}/spid/client_secret", f"{profile}/spid/token"
-
-
-def resolve_spid(environ: Mapping[str, str], profile: config.Profile) -> SpidCredentials:
-    """The first complete set of SPiD credentials, in the documented order; exit 4 when none."""
+def resolve_spid(
+    environ: Mapping[str, str], profile: config.Profile, base_url: str
+) -> SpidCredentials:
+    """The first complete set of SPiD credentials for the host at ``base_url``, in the
+    documented order; exit 4 when none."""
     token = config.env_value(environ, "VOUCHERCTL_SPID_TOKEN")
     if token:
         redact.register(token)
@@ -129,35 +136,38 @@ def resolve_spid(environ: Mapping[str, str], profile: config.Profile) -> SpidCre
         raise AuthError(f"{missing} is not set; client credentials need both variables")
 
     if profile.spid.client_id:
-        keychain = Keychain(SPID_ENV_HINT)
-        secret_key, token_key = spid_keys(profile.name)
-        secret = keychain.get(secret_key)
-        if not secret:
-            raise AuthError(
-                f"no secret for SPiD client {profile.spid.client_id} of profile "
-                f"{profile.name!r} in the OS keyring; run 'voucherctl auth login spid' "
-                f"or set {SPID_ENV_HINT}"
-            )
-        owner = f"{profile.spid.client_id}@{profile.spid.base_url}"
-        return SpidCredentials(
-            source=keyring_source(profile.name),
-            client_id=profile.spid.client_id,
-            client_secret=secret,
-            cache=KeyringTokenCache(keychain, token_key, owner),
-        )
+        return _spid_from_keyring(profile, SpidEntries(base_url, profile.spid.client_id))
 
     raise AuthError(
         f"no SPiD credentials: set {SPID_ENV_HINT}, or run 'voucherctl auth login spid'"
     )
 
 
-def spaaza_keys(profile: str) -> tuple[str, str]:
-    """Keyring keys of a profile's Spaaza session and privileged token."""
-    return f"{profile}/spaaza/session", f"{profile}/spaaza/token"
+def _spid_from_keyring(profile: config.Profile, entries: SpidEntries) -> SpidCredentials:
+    """The profile's client secret for this host, from the keyring (or its old name)."""
+    keychain = Keychain(SPID_ENV_HINT)
+    secret = keychain.get(entries.client_secret)
+    if not secret and same_host(entries.base_url, profile.spid.base_url):
+        secret = adopt_spid(keychain, profile.name, entries)
+    if not secret:
+        raise AuthError(
+            f"no secret for SPiD client {entries.client_id} at {entries.base_url} in the OS "
+            f"keyring (profile {profile.name!r}); run 'voucherctl auth login spid' "
+            f"or set {SPID_ENV_HINT}"
+        )
+    return SpidCredentials(
+        source=keyring_source(profile.name),
+        client_id=entries.client_id,
+        client_secret=secret,
+        cache=KeyringTokenCache(keychain, entries.token, entries.owner),
+    )
 
 
-def resolve_spaaza(environ: Mapping[str, str], profile: config.Profile) -> SpaazaCredentials:
-    """The first complete set of Spaaza credentials, in the documented order; exit 4 when none."""
+def resolve_spaaza(
+    environ: Mapping[str, str], profile: config.Profile, base_url: str
+) -> SpaazaCredentials:
+    """The first complete set of Spaaza credentials for the host at ``base_url``, in the
+    documented order; exit 4 when none."""
     token = config.env_value(environ, "VOUCHERCTL_SPAAZA_TOKEN")
     if token:
         redact.register(token)
@@ -177,17 +187,22 @@ def resolve_spaaza(environ: Mapping[str, str], profile: config.Profile) -> Spaaz
         raise AuthError(f"{missing} is not set; a Spaaza session needs both variables")
 
     if profile.spaaza.base_url:
-        found = _spaaza_from_keyring(profile)
+        found = _spaaza_from_keyring(profile, SpaazaEntry(base_url, profile.spaaza.user_id))
         if found:
             return found
     raise AuthError(f"no Spaaza credentials: {SPAAZA_RENEW_HINT}")
 
 
-def _spaaza_from_keyring(profile: config.Profile) -> SpaazaCredentials | None:
+def _spaaza_from_keyring(profile: config.Profile, entry: SpaazaEntry) -> SpaazaCredentials | None:
+    """The session of the profile's user at this host, or without a user the host's
+    privileged token, from the keyring (or its old name)."""
     keychain = Keychain(SPAAZA_ENV_HINT)
-    session_key, token_key = spaaza_keys(profile.name)
     source = keyring_source(profile.name)
-    stored = keychain.get(session_key)
+    stored = keychain.get(entry.name)
+    if not stored and same_host(entry.base_url, profile.spaaza.base_url):
+        stored = adopt_spaaza(keychain, profile.name, entry)
+    if stored and not entry.user_id:
+        return SpaazaCredentials(source=source, token=stored)
     if stored:
         try:
             record = json.loads(stored)
@@ -209,9 +224,6 @@ def _spaaza_from_keyring(profile: config.Profile) -> SpaazaCredentials | None:
                 f"UTC; {SPAAZA_RENEW_HINT}"
             )
         return session
-    token = keychain.get(token_key)
-    if token:
-        return SpaazaCredentials(source=source, token=token)
     return None
 
 

@@ -93,7 +93,7 @@ def _members(backend: Any) -> list[Any] | None:
 
 
 class Keychain:
-    """Secrets of voucherctl in the OS keyring, keyed ``PROFILE/API/WHAT``.
+    """Secrets of voucherctl in the OS keyring, under the names ``keyring_entries`` gives.
 
     ``alternative`` names the environment variables that can stand in for the keyring; every
     error message ends with it, because the usual cause is a headless machine with no keyring.

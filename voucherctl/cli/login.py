@@ -4,6 +4,7 @@
 commands.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,3 +96,12 @@ def backend_report(source: str | None, alternative: str) -> dict[str, Any]:
         return {"backend": None, "backend_warning": exc.message}
     warning = f"insecure: it {backend.insecure}" if backend.insecure else None
     return {"backend": backend.name, "backend_warning": warning}
+
+
+def retire(env: Environment, what: str, forget: Callable[[], object]) -> None:
+    """After a login stored its credentials: remove those the profile named before. The new
+    ones work and are saved, so a keyring that refuses only earns a warning."""
+    try:
+        forget()
+    except VoucherctlError as exc:
+        env.warn(f"could not remove {what} from the OS keyring: {exc.message}")

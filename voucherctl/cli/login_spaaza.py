@@ -10,12 +10,12 @@ from typing import Any
 
 from voucherctl import clients, config
 from voucherctl.cli import prompt, validate
-from voucherctl.cli.login import Storage, backend_report, host_url, save, show_login
+from voucherctl.cli.login import Storage, backend_report, host_url, retire, save, show_login
 from voucherctl.credential_sets import SPAAZA_ENV_HINT
-from voucherctl.credentials import spaaza_keys
 from voucherctl.env import Environment
 from voucherctl.errors import UsageError, VoucherctlError
 from voucherctl.keychain import Keychain
+from voucherctl.keyring_entries import SpaazaEntry, discard_old_spaaza, forget_spaaza
 
 
 @dataclass
@@ -49,6 +49,7 @@ def password_login(
     username: str | None,
 ) -> None:
     """Log in with username and password, then the emailed passcode under two-factor login."""
+    previous = SpaazaEntry.of(profile)
     settings.apply(env, profile)
     if not username and env.stdin_isatty:
         username = prompt.ask(env, "Spaaza username (email)")
@@ -76,6 +77,7 @@ def password_login(
         env,
         profile,
         storage,
+        previous,
         str(info["session_user_id"]),
         str(info["session_key"]),
         info.get("session_expires_date"),
@@ -90,6 +92,7 @@ def store_session(
     user_id: str | None,
 ) -> None:
     """Store an existing session: its user id and key (from a prompt or stdin)."""
+    previous = SpaazaEntry.of(profile)
     settings.apply(env, profile)
     if not user_id and env.stdin_isatty:
         user_id = prompt.ask(env, "Session user id")
@@ -97,46 +100,52 @@ def store_session(
         raise UsageError("--session-user-id is required when not on a terminal")
     user_id = validate.numeric_id(user_id, "--session-user-id")
     key = prompt.secret(env, "Session key", what="session key")
-    _store_session(env, profile, storage, user_id, key, None)
+    _store_session(env, profile, storage, previous, user_id, key, None)
 
 
 def store_token(
     env: Environment, profile: config.Profile, storage: Storage, settings: Settings
 ) -> None:
     """Store a privileged bearer token (from a prompt or stdin)."""
+    previous = SpaazaEntry.of(profile)
     settings.apply(env, profile)
     token = prompt.secret(env, "Privileged token", what="token")
-    session_key, token_key = spaaza_keys(profile.name)
-    storage.warn(env)
-    keychain = storage.keychain
-    keychain.set(token_key, token)
-    keychain.delete(session_key)  # one credential per profile: the newest wins
-    profile.spaaza.user_id = None
-    _saved(env, profile, "privileged token")
+    _store(env, profile, storage, previous, None, token, "privileged token")
 
 
 def _store_session(
     env: Environment,
     profile: config.Profile,
     storage: Storage,
+    previous: SpaazaEntry | None,
     user_id: str,
     key: str,
     expires: Any,
 ) -> None:
-    session_key, token_key = spaaza_keys(profile.name)
-    storage.warn(env)
-    keychain = storage.keychain
-    record = {"user_id": user_id, "session_key": key, "expires": expires}
-    keychain.set(session_key, json.dumps(record))
-    keychain.delete(token_key)
-    profile.spaaza.user_id = user_id
+    record = json.dumps({"user_id": user_id, "session_key": key, "expires": expires})
     until = f", valid until {expires} UTC" if expires else ""
-    _saved(env, profile, f"session of user {user_id}{until}")
+    _store(env, profile, storage, previous, user_id, record, f"session of user {user_id}{until}")
 
 
-def _saved(env: Environment, profile: config.Profile, what: str) -> None:
-    save(env, profile)
+def _store(
+    env: Environment,
+    profile: config.Profile,
+    storage: Storage,
+    previous: SpaazaEntry | None,
+    user_id: str | None,
+    value: str,
+    what: str,
+) -> None:
+    """Store the session (of ``user_id``) or privileged token, and point the profile at it.
+    One credential per profile: the one it named before is forgotten."""
+    assert profile.spaaza.base_url
     host = profile.spaaza.base_url
+    entry = SpaazaEntry(host, user_id)
+    storage.warn(env)
+    storage.keychain.set(entry.name, value)
+    profile.spaaza.user_id = user_id
+    save(env, profile)
+    _retire(env, storage.keychain, profile.name, previous, entry)
     env.info(f"Stored the Spaaza {what} for {host} in the OS keyring; profile {profile.name!r}.")
     show_login(env, profile, "spaaza", host)
 
@@ -164,11 +173,30 @@ def status(env: Environment) -> dict[str, Any]:
     return {**report, "ok": True, "detail": f"{kind} accepted{until}"}
 
 
+def _retire(
+    env: Environment,
+    keychain: Keychain,
+    profile: str,
+    previous: SpaazaEntry | None,
+    entry: SpaazaEntry,
+) -> None:
+    """Forget the credential the profile named before this login, and an old-named one."""
+    if previous is not None and previous.name == entry.name:  # the same, however spelt
+        retire(
+            env, "an old-named Spaaza entry", lambda: discard_old_spaaza(keychain, profile, entry)
+        )
+    elif previous is not None:
+        old = previous
+        what = f"the previous Spaaza credentials for {old.base_url}"
+        retire(env, what, lambda: forget_spaaza(keychain, profile, old))
+
+
 def forget(env: Environment, profile: config.Profile) -> bool:
-    """Remove the session and token; True when anything was stored."""
-    keychain = Keychain(SPAAZA_ENV_HINT)
-    removed = [keychain.delete(key) for key in spaaza_keys(profile.name)]
+    """Remove the session or token the profile names at its host (never another host's or
+    user's); True when anything was stored."""
+    entry = SpaazaEntry.of(profile)
+    removed = entry is not None and forget_spaaza(Keychain(SPAAZA_ENV_HINT), profile.name, entry)
     if profile.defined and profile.spaaza.user_id:
         profile.spaaza.user_id = None
         save(env, profile)
-    return any(removed)
+    return removed

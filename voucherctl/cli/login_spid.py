@@ -4,12 +4,13 @@ from typing import Any
 
 from voucherctl import clients, config
 from voucherctl.cli import prompt
-from voucherctl.cli.login import Storage, backend_report, host_url, save, show_login
+from voucherctl.cli.login import Storage, backend_report, host_url, retire, save, show_login
 from voucherctl.credential_sets import MemoryTokenCache, SpidCredentials
-from voucherctl.credentials import SPID_ENV_HINT, KeyringTokenCache, check_client_id, spid_keys
+from voucherctl.credentials import SPID_ENV_HINT, KeyringTokenCache, check_client_id
 from voucherctl.env import Environment
 from voucherctl.errors import VoucherctlError
 from voucherctl.keychain import Keychain
+from voucherctl.keyring_entries import SpidEntries, discard_old_spid, forget_spid
 
 
 def login(
@@ -19,7 +20,9 @@ def login(
     host: str | None,
     client_id: str | None,
 ) -> None:
-    """Fetch a token with the client credentials; only then store id, secret and token."""
+    """Fetch a token with the client credentials; only then store id, secret and token. The
+    client the profile named before is forgotten."""
+    previous = SpidEntries.of(profile)
     base_url = host_url(env, host, profile.spid.base_url, config.SPID_HOSTS)
     client_id = client_id or profile.spid.client_id
     if not client_id and env.stdin_isatty:
@@ -37,18 +40,34 @@ def login(
     token = clients.build_spid(env, base_url, credentials).fetch_token()
 
     storage.warn(env)
-    keychain = storage.keychain
-    secret_key, token_key = spid_keys(profile.name)
-    keychain.set(secret_key, secret)
-    KeyringTokenCache(keychain, token_key, f"{client_id}@{base_url}").store(token)
+    keychain, entries = storage.keychain, SpidEntries(base_url, client_id)
+    keychain.set(entries.client_secret, secret)
+    KeyringTokenCache(keychain, entries.token, entries.owner).store(token)
     profile.spid.base_url = base_url
     profile.spid.client_id = client_id
     save(env, profile)
+    _retire(env, storage.keychain, profile.name, previous, entries)
     env.info(
         f"Logged in to SPiD at {base_url} as client {client_id}; profile {profile.name!r} "
         "saved, secret stored in the OS keyring."
     )
     show_login(env, profile, "spid", base_url)
+
+
+def _retire(
+    env: Environment,
+    keychain: Keychain,
+    profile: str,
+    previous: SpidEntries | None,
+    entries: SpidEntries,
+) -> None:
+    """Forget the client the profile named before this login, and old-named entries."""
+    if previous is not None and previous.client_secret == entries.client_secret:  # however spelt
+        retire(env, "old-named SPiD entries", lambda: discard_old_spid(keychain, profile, entries))
+    elif previous is not None:
+        old = previous
+        what = f"the secret of SPiD client {old.client_id} at {old.base_url}"
+        retire(env, what, lambda: forget_spid(keychain, profile, old))
 
 
 def status(env: Environment) -> dict[str, Any]:
@@ -72,10 +91,11 @@ def status(env: Environment) -> dict[str, Any]:
 
 
 def forget(env: Environment, profile: config.Profile) -> bool:
-    """Remove the secret and cached token; True when anything was stored."""
-    keychain = Keychain(SPID_ENV_HINT)
-    removed = [keychain.delete(key) for key in spid_keys(profile.name)]
+    """Remove the profile's client's secret, cached token and sign secret at its host (never
+    another host's or client's); True when anything was stored."""
+    entries = SpidEntries.of(profile)
+    removed = entries is not None and forget_spid(Keychain(SPID_ENV_HINT), profile.name, entries)
     if profile.defined and profile.spid.client_id:
         profile.spid.client_id = None
         save(env, profile)
-    return any(removed)
+    return removed
