@@ -333,7 +333,15 @@ REACHING = {
     ("auth", "login"): [  # --insecure-storage: the arena's keyring is a plain file
         ["spid", "--host", "production", "--client-id", "client-123", "--insecure-storage"],
         ["spaaza", "--host", "staging", "--username", "a@b.co", "--insecure-storage"],
-        ["spaaza", "--host", "staging", "--session", "--session-user-id", "1001"],
+        [
+            "spaaza",
+            "--host",
+            "staging",
+            "--session",
+            "--session-user-id",
+            "1001",
+            "--insecure-storage",
+        ],
         ["spaaza", "--host", "staging", "--token", "--insecure-storage"],
     ],
     ("auth", "status"): [[]],

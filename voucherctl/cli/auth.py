@@ -108,8 +108,9 @@ def login(
     SPiD: a client id and its secret; a token is fetched with them before anything is stored.
 
     Spaaza: --username logs in with the password (and the emailed passcode when the account has
-    two-factor login); --session stores an existing session key, --token a privileged token.
-    Only the session key or token is stored, never the password.
+    two-factor login), which ends every other session of that user; --session stores an
+    existing session key, --token a privileged token, once Spaaza has accepted it. Only the
+    session key or token is stored, never the password.
 
     Secrets are read from a hidden prompt, or line by line from stdin when it is not a
     terminal; never from the command line. A keyring backend that keeps secrets in a plain

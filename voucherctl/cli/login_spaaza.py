@@ -11,11 +11,12 @@ from typing import Any
 from voucherctl import clients, config
 from voucherctl.cli import prompt, validate
 from voucherctl.cli.login import Storage, backend_report, host_url, retire, save, show_login
-from voucherctl.credential_sets import SPAAZA_ENV_HINT
+from voucherctl.credential_sets import SPAAZA_ENV_HINT, SpaazaCredentials
 from voucherctl.env import Environment
-from voucherctl.errors import UsageError, VoucherctlError
+from voucherctl.errors import AuthError, UsageError, VoucherctlError
 from voucherctl.keychain import Keychain
 from voucherctl.keyring_entries import SpaazaEntry, discard_old_spaaza, forget_spaaza
+from voucherctl.spaaza import SpaazaClient
 
 
 @dataclass
@@ -56,16 +57,14 @@ def password_login(
     if not username:
         raise UsageError("--username is required when not on a terminal (or use --session)")
     username = validate.email(username, "--username")
+    # Spaaza keeps one session per user: a till signed in as this admin would be logged out.
+    env.warn(
+        f"logging in ends every other Spaaza session of {username} (a till signed in as the "
+        "same user, say); to keep them, store an existing session with --session instead"
+    )
     password = prompt.secret(env, f"Password of {username}", what="password")
 
-    assert profile.spaaza.base_url
-    client = clients.build_spaaza(
-        env,
-        profile.spaaza.base_url,
-        None,
-        api_version=profile.spaaza.api_version,
-        app_hostname=profile.spaaza.app_hostname,
-    )
+    client = _client(env, profile, None)
     info = client.login(username, password)
     if not info.get("session_key") and info.get("session_passcode_key"):
         env.info("Two-factor login: Spaaza has emailed you a passcode.")
@@ -91,7 +90,8 @@ def store_session(
     settings: Settings,
     user_id: str | None,
 ) -> None:
-    """Store an existing session: its user id and key (from a prompt or stdin)."""
+    """Store an existing session (user id, and key from a prompt or stdin) once Spaaza has
+    accepted it."""
     previous = SpaazaEntry.of(profile)
     settings.apply(env, profile)
     if not user_id and env.stdin_isatty:
@@ -100,17 +100,45 @@ def store_session(
         raise UsageError("--session-user-id is required when not on a terminal")
     user_id = validate.numeric_id(user_id, "--session-user-id")
     key = prompt.secret(env, "Session key", what="session key")
+    _check(env, profile, SpaazaCredentials(source="login", user_id=user_id, session_key=key))
     _store_session(env, profile, storage, previous, user_id, key, None)
 
 
 def store_token(
     env: Environment, profile: config.Profile, storage: Storage, settings: Settings
 ) -> None:
-    """Store a privileged bearer token (from a prompt or stdin)."""
+    """Store a privileged bearer token (from a prompt or stdin) once Spaaza has accepted it."""
     previous = SpaazaEntry.of(profile)
     settings.apply(env, profile)
     token = prompt.secret(env, "Privileged token", what="token")
+    _check(env, profile, SpaazaCredentials(source="login", token=token))
     _store(env, profile, storage, previous, None, token, "privileged token")
+
+
+def _client(
+    env: Environment, profile: config.Profile, credentials: SpaazaCredentials | None
+) -> SpaazaClient:
+    """A client for the profile's host and settings, as the login is about to save them."""
+    assert profile.spaaza.base_url
+    return clients.build_spaaza(
+        env,
+        profile.spaaza.base_url,
+        credentials,
+        api_version=profile.spaaza.api_version,
+        app_hostname=profile.spaaza.app_hostname,
+    )
+
+
+def _check(env: Environment, profile: config.Profile, credentials: SpaazaCredentials) -> None:
+    """Raise (exit 4 when refused) unless Spaaza accepts these credentials; before anything is
+    stored, so refused ones leave the profile and the keyring as they were."""
+    chain_id = env.var("VOUCHERCTL_SPAAZA_CHAIN_ID") or profile.spaaza.chain_id
+    try:
+        _client(env, profile, credentials).check_session(chain_id)
+    except AuthError as exc:
+        what = "privileged token" if credentials.token else f"session of user {credentials.user_id}"
+        detail = exc.message.partition("; the session may have expired")[0]
+        raise AuthError(f"Spaaza refused the {what}; nothing was stored ({detail})") from None
 
 
 def _store_session(
