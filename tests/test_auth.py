@@ -150,6 +150,9 @@ def test_status_reports_source_host_and_that_it_works(cli, rsps, file_keyring) -
         "configured": True,
         "backend": "keyrings.alt.file.PlaintextKeyring",
         "backend_warning": "insecure: it keeps secrets unencrypted in a file",
+        "verifies_signatures": False,
+        "signatures": "not verified: no sign secret; set VOUCHERCTL_SPID_SIGN_SECRET or run "
+        "'voucherctl auth login spid --sign-secret'",
         "ok": True,
         "detail": "token accepted; 1 voucher groups",
     }
@@ -172,11 +175,14 @@ def test_status_with_rejected_credentials_is_exit_4(cli, rsps, monkeypatch) -> N
     result = cli("auth", "status", tty=True)
 
     assert result.exit_code == 4
-    assert table_lines(result.stdout)[:6] == [
+    assert table_lines(result.stdout)[:8] == [
         "SPiD, profile 'default'",
         "Host https://spid.test",
         "Credentials VOUCHERCTL_SPID_CLIENT_ID/VOUCHERCTL_SPID_CLIENT_SECRET",
         "Keyring not used",
+        "Signatures not verified: no sign secret; set VOUCHERCTL_SPID_SIGN_SECRET or run "
+        "'voucherctl",
+        "auth login spid --sign-secret'",
         "Works no",
         "Detail SPiD refused the client credentials of client-123 (HTTP 401: invalid_client)",
     ]

@@ -35,6 +35,7 @@ from voucherctl.keyring_entries import (
     same_host,
 )
 
+SIGN_SECRET_VARIABLE = "VOUCHERCTL_SPID_SIGN_SECRET"
 SPID_ENV_HINT = (
     "VOUCHERCTL_SPID_TOKEN, or VOUCHERCTL_SPID_CLIENT_ID and VOUCHERCTL_SPID_CLIENT_SECRET"
 )
@@ -114,7 +115,20 @@ def resolve_spid(
     environ: Mapping[str, str], profile: config.Profile, base_url: str
 ) -> SpidCredentials:
     """The first complete set of SPiD credentials for the host at ``base_url``, in the
-    documented order; exit 4 when none."""
+    documented order; exit 4 when none. Its sign secret, which verifies signed answers, is
+    ``VOUCHERCTL_SPID_SIGN_SECRET``, else (only for credentials from the keyring) the client's
+    keyring entry, else unknown."""
+    sign_secret = config.env_value(environ, SIGN_SECRET_VARIABLE)
+    credentials = _spid_set(environ, profile, base_url, keyring_sign_secret=not sign_secret)
+    if sign_secret:
+        redact.register(sign_secret)
+        credentials.sign_secret, credentials.sign_secret_source = sign_secret, SIGN_SECRET_VARIABLE
+    return credentials
+
+
+def _spid_set(
+    environ: Mapping[str, str], profile: config.Profile, base_url: str, *, keyring_sign_secret: bool
+) -> SpidCredentials:
     token = config.env_value(environ, "VOUCHERCTL_SPID_TOKEN")
     if token:
         redact.register(token)
@@ -136,15 +150,19 @@ def resolve_spid(
         raise AuthError(f"{missing} is not set; client credentials need both variables")
 
     if profile.spid.client_id:
-        return _spid_from_keyring(profile, SpidEntries(base_url, profile.spid.client_id))
+        entries = SpidEntries(base_url, profile.spid.client_id)
+        return _spid_from_keyring(profile, entries, sign_secret=keyring_sign_secret)
 
     raise AuthError(
         f"no SPiD credentials: set {SPID_ENV_HINT}, or run 'voucherctl auth login spid'"
     )
 
 
-def _spid_from_keyring(profile: config.Profile, entries: SpidEntries) -> SpidCredentials:
-    """The profile's client secret for this host, from the keyring (or its old name)."""
+def _spid_from_keyring(
+    profile: config.Profile, entries: SpidEntries, *, sign_secret: bool
+) -> SpidCredentials:
+    """The profile's client secret for this host, from the keyring (or its old name), with
+    the client's sign secret when ``sign_secret`` and one is stored."""
     keychain = Keychain(SPID_ENV_HINT)
     secret = keychain.get(entries.client_secret)
     if not secret and same_host(entries.base_url, profile.spid.base_url):
@@ -155,11 +173,26 @@ def _spid_from_keyring(profile: config.Profile, entries: SpidEntries) -> SpidCre
             f"keyring (profile {profile.name!r}); run 'voucherctl auth login spid' "
             f"or set {SPID_ENV_HINT}"
         )
+    source = keyring_source(profile.name)
+    signing = keychain.get(entries.sign_secret) if sign_secret else None  # registered by get
     return SpidCredentials(
-        source=keyring_source(profile.name),
+        source=source,
         client_id=entries.client_id,
         client_secret=secret,
         cache=KeyringTokenCache(keychain, entries.token, entries.owner),
+        sign_secret=signing,
+        sign_secret_source=source if signing else None,
+    )
+
+
+def signatures(credentials: SpidCredentials) -> str:
+    """For ``auth status`` and ``doctor``: whether signed SPiD answers are verified, and with
+    a sign secret from where (never the secret)."""
+    if credentials.sign_secret:
+        return f"verified (sign secret from {credentials.sign_secret_source})"
+    return (
+        f"not verified: no sign secret; set {SIGN_SECRET_VARIABLE} or run "
+        "'voucherctl auth login spid --sign-secret'"
     )
 
 

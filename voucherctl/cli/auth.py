@@ -38,6 +38,7 @@ STATUS_VIEW = [
     output.Column("Works", lambda r: r.get("ok")),
     output.field("Detail", "detail"),
 ]
+SPID_STATUS_VIEW = [*STATUS_VIEW[:3], output.field("Signatures", "signatures"), *STATUS_VIEW[3:]]
 
 Host = Annotated[
     str | None,
@@ -79,6 +80,14 @@ ApiVersion = Annotated[
     str | None,
     typer.Option("--api-version", metavar="X.Y.Z", help="Spaaza: API version to send."),
 ]
+SignSecret = Annotated[
+    bool,
+    typer.Option(
+        "--sign-secret",
+        help="SPiD: also store the client's sign secret (read after the client secret), "
+        "to verify signed answers.",
+    ),
+]
 InsecureStorage = Annotated[
     bool,
     typer.Option(
@@ -101,11 +110,14 @@ def login(
     chain_id: ChainId = None,
     app_hostname: AppHostname = None,
     api_version: ApiVersion = None,
+    sign_secret: SignSecret = False,
     insecure_storage: InsecureStorage = False,
 ) -> None:
     """Store credentials in the OS keyring, once they were shown to work.
 
     SPiD: a client id and its secret; a token is fetched with them before anything is stored.
+    With --sign-secret the client's sign secret is read next and stored too, so that signed
+    answers are verified.
 
     Spaaza: --username logs in with the password (and the emailed passcode when the account has
     two-factor login), which ends every other session of that user; --session stores an
@@ -122,10 +134,12 @@ def login(
         from voucherctl.cli import login_spid
 
         keychain = storage(env, SPID_ENV_HINT, insecure_storage=insecure_storage)
-        login_spid.login(env, profile, keychain, host, client_id)
+        login_spid.login(env, profile, keychain, host, client_id, sign_secret=sign_secret)
         return
     from voucherctl.cli import login_spaaza
 
+    if sign_secret:
+        raise UsageError("--sign-secret is for SPiD: 'voucherctl auth login spid --sign-secret'")
     settings = login_spaaza.Settings(host, chain_id, app_hostname, api_version)
     if token and session:
         raise UsageError("give --session or --token, not both")
@@ -151,7 +165,8 @@ def status(ctx: typer.Context) -> None:
         profile = "sandbox" if env.options.sandbox else env.profile.name
         for report in reports:
             title = f"{API_NAMES[report['api']]}, profile {profile!r}"
-            output.print_record(env, report, STATUS_VIEW, title=title)
+            view = SPID_STATUS_VIEW if report["api"] == "spid" else STATUS_VIEW
+            output.print_record(env, report, view, title=title)
     else:
         output.print_list(env, reports, [])
     configured = [r for r in reports if r["configured"]]

@@ -12,6 +12,7 @@ import typer
 
 from voucherctl import __version__, clients, config, output
 from voucherctl.cli.command import environment
+from voucherctl.credentials import signatures
 from voucherctl.env import Environment
 from voucherctl.errors import ExitCode, VoucherctlError
 from voucherctl.spaaza import SpaazaClient
@@ -143,6 +144,8 @@ def _api_checks(
     ]
     if "keyring" in source:
         checks.append(_keyring_check())
+    if isinstance(client, SpidClient):
+        checks.append(Check(f"{api} signatures", True, signatures(client.credentials)))
     try:
         detail = read(client)
     except VoucherctlError as exc:

@@ -6,7 +6,12 @@ from voucherctl import clients, config
 from voucherctl.cli import prompt
 from voucherctl.cli.login import Storage, backend_report, host_url, retire, save, show_login
 from voucherctl.credential_sets import MemoryTokenCache, SpidCredentials
-from voucherctl.credentials import SPID_ENV_HINT, KeyringTokenCache, check_client_id
+from voucherctl.credentials import (
+    SPID_ENV_HINT,
+    KeyringTokenCache,
+    check_client_id,
+    signatures,
+)
 from voucherctl.env import Environment
 from voucherctl.errors import VoucherctlError
 from voucherctl.keychain import Keychain
@@ -19,8 +24,11 @@ def login(
     storage: Storage,
     host: str | None,
     client_id: str | None,
+    *,
+    sign_secret: bool = False,
 ) -> None:
-    """Fetch a token with the client credentials; only then store id, secret and token. The
+    """Fetch a token with the client credentials; only then store id, secret and token (and
+    with ``sign_secret`` the client's sign secret, asked for after the client secret). The
     client the profile named before is forgotten."""
     previous = SpidEntries.of(profile)
     base_url = host_url(env, host, profile.spid.base_url, config.SPID_HOSTS)
@@ -33,6 +41,9 @@ def login(
         raise UsageError("--client-id is required when not on a terminal")
     client_id = check_client_id(client_id, "--client-id")
     secret = prompt.secret(env, f"Client secret of {client_id}", what="client secret")
+    signing = None  # read after the client secret, as stdin carries them in that order
+    if sign_secret:
+        signing = prompt.secret(env, f"Sign secret of {client_id}", what="sign secret")
 
     credentials = SpidCredentials(
         source="login", client_id=client_id, client_secret=secret, cache=MemoryTokenCache()
@@ -43,13 +54,16 @@ def login(
     keychain, entries = storage.keychain, SpidEntries(base_url, client_id)
     keychain.set(entries.client_secret, secret)
     KeyringTokenCache(keychain, entries.token, entries.owner).store(token)
+    if signing:
+        keychain.set(entries.sign_secret, signing)
     profile.spid.base_url = base_url
     profile.spid.client_id = client_id
     save(env, profile)
     _retire(env, storage.keychain, profile.name, previous, entries)
+    stored = "secret and sign secret" if signing else "secret"
     env.info(
         f"Logged in to SPiD at {base_url} as client {client_id}; profile {profile.name!r} "
-        "saved, secret stored in the OS keyring."
+        f"saved, {stored} stored in the OS keyring."
     )
     show_login(env, profile, "spid", base_url)
 
@@ -75,7 +89,7 @@ def status(env: Environment) -> dict[str, Any]:
     from voucherctl import clients
 
     report: dict[str, Any] = {"api": "spid", "host": None, "source": None, "configured": False}
-    report.update(backend_report(None, SPID_ENV_HINT))
+    report.update(backend_report(None, SPID_ENV_HINT), verifies_signatures=None, signatures=None)
     try:
         client = clients.spid(env)
     except VoucherctlError as exc:
@@ -83,6 +97,10 @@ def status(env: Environment) -> dict[str, Any]:
     source = client.credentials.source
     report.update(host=client.base_url, source=source, configured=True)
     report.update(backend_report(source, SPID_ENV_HINT))
+    report.update(
+        verifies_signatures=bool(client.credentials.sign_secret),
+        signatures=signatures(client.credentials),
+    )
     try:
         groups = client.groups()
     except VoucherctlError as exc:
