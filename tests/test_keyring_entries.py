@@ -100,23 +100,38 @@ def test_two_configurations_with_the_same_profile_name_keep_their_secrets_apart(
     assert stored(spid_entry("token", OTHER_SPID, OTHER_CLIENT)) is None
 
 
-def test_a_secret_stored_for_one_host_is_never_sent_to_another(
-    cli, rsps, monkeypatch, isolated_environment
-) -> None:
-    # The keyring entry named only the profile, so VOUCHERCTL_SPID_URL pointing elsewhere got
-    # the profile host's client secret sent to it.
-    write_config(isolated_environment, SPID_PROFILE)
-    store(spid_entry("client_secret"), spid_stubs.CLIENT_SECRET)
+NOT_AT_OTHER_HOST = (
+    f"voucherctl: error: no secret for SPiD client {spid_stubs.CLIENT_ID} at {OTHER_SPID} in the "
+    "OS keyring (profile 'default'); run 'voucherctl auth login spid' or set "
+    "VOUCHERCTL_SPID_TOKEN, or VOUCHERCTL_SPID_CLIENT_ID and VOUCHERCTL_SPID_CLIENT_SECRET\n"
+)
+
+
+def test_credentials_stored_for_one_host_are_never_sent_to_another(cli, rsps, monkeypatch) -> None:
+    # The entries named only the profile, so with VOUCHERCTL_SPID_URL pointing elsewhere the
+    # token cached for the profile's host (or its client secret) went to the other host.
+    spid_stubs.oauth_token(rsps)
+    spid_login(cli, spid_stubs.SPID, spid_stubs.CLIENT_ID, spid_stubs.CLIENT_SECRET)
     monkeypatch.setenv("VOUCHERCTL_SPID_URL", OTHER_SPID)
 
-    result = cli("show", "X")  # rsps has no stub: any request fails the test
+    result = cli("show", "X")  # no stub for the other host: any request fails the test
 
     assert result.exit_code == 4
-    assert result.stderr == (
-        f"voucherctl: error: no secret for SPiD client {spid_stubs.CLIENT_ID} at {OTHER_SPID} "
-        "in the OS keyring (profile 'default'); run 'voucherctl auth login spid' or set "
-        "VOUCHERCTL_SPID_TOKEN, or VOUCHERCTL_SPID_CLIENT_ID and VOUCHERCTL_SPID_CLIENT_SECRET\n"
-    )
+    assert result.stderr == NOT_AT_OTHER_HOST
+
+
+def test_an_old_named_secret_is_not_taken_to_another_host(
+    cli, rsps, monkeypatch, isolated_environment
+) -> None:
+    write_config(isolated_environment, SPID_PROFILE)
+    store("default/spid/client_secret", spid_stubs.CLIENT_SECRET)
+    monkeypatch.setenv("VOUCHERCTL_SPID_URL", OTHER_SPID)
+
+    result = cli("show", "X")
+
+    assert result.exit_code == 4
+    assert result.stderr == NOT_AT_OTHER_HOST
+    assert stored("default/spid/client_secret") == spid_stubs.CLIENT_SECRET
 
 
 def test_old_named_spid_entries_are_found_then_moved(cli, rsps, isolated_environment) -> None:
