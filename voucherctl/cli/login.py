@@ -1,4 +1,5 @@
-"""What logging in to either API shares: the profile written to, the host chosen, the record shown.
+"""What logging in to either API shares: the profile written to, the host chosen, the keyring
+stored into (refused when it keeps secrets in a plain file), the record shown.
 
 ``login_spid`` and ``login_spaaza`` do each API's part of ``voucherctl auth``; ``auth`` is the
 commands.
