@@ -95,14 +95,24 @@ def unlock_voucher(rsps: responses.RequestsMock, form: dict[str, str], body: Any
 
 
 def get_user_vouchers(
-    rsps: responses.RequestsMock, query: dict[str, str], body: Any, *, status: int = 200
+    rsps: responses.RequestsMock,
+    query: dict[str, str],
+    body: Any,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    absent: tuple[str, ...] = ("Authorization",),
 ) -> Any:
     return rsps.get(
         f"{SPAAZA}/get-user-vouchers",
         json=body,
         status=status,
-        match=[matchers.query_param_matcher(query), *_headers(None, ("Authorization",))],
+        match=[matchers.query_param_matcher(query), *_headers(headers, absent)],
     )
+
+
+def token_headers(token: str = PRIVILEGED_TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "X-Spaaza-API-Version": API_VERSION}
 
 
 def auth_login(rsps: responses.RequestsMock, username: str, password: str, info: Any) -> Any:

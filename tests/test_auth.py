@@ -1,6 +1,8 @@
 """``voucherctl auth``: credentials into and out of a real (file) keyring backend."""
 
 import json
+import os
+import stat
 import subprocess
 import sys
 import time
@@ -13,6 +15,9 @@ from tests.conftest import fixture_json, table_lines
 
 SAMPLE = fixture_json("spid_get_voucher.json")
 LOGIN = ("auth", "login", "spid", "--host", stubs.SPID, "--client-id", stubs.CLIENT_ID)
+INSECURE = "--insecure-storage"  # the file_keyring fixture keeps secrets in a plain file
+SECRET_ENTRY = f"spid/{stubs.SPID}/{stubs.CLIENT_ID}/client_secret"
+TOKEN_ENTRY = f"spid/{stubs.SPID}/{stubs.CLIENT_ID}/token"
 
 
 def config_text(home: Path) -> str:
@@ -25,7 +30,7 @@ def stored(key: str) -> str | None:
 
 def login(cli, rsps) -> None:
     stubs.oauth_token(rsps)
-    result = cli(*LOGIN, input=stubs.CLIENT_SECRET + "\n")
+    result = cli(*LOGIN, INSECURE, input=stubs.CLIENT_SECRET + "\n")
     assert result.exit_code == 0, result.stderr
 
 
@@ -34,7 +39,7 @@ def test_login_stores_the_id_in_the_profile_and_the_secret_in_the_keyring(
 ) -> None:
     stubs.oauth_token(rsps)
 
-    result = cli(*LOGIN, input=stubs.CLIENT_SECRET + "\n")
+    result = cli(*LOGIN, INSECURE, input=stubs.CLIENT_SECRET + "\n")
 
     assert result.exit_code == 0
     assert "Logged in to SPiD at https://spid.test as client client-123" in result.stderr
@@ -42,8 +47,8 @@ def test_login_stores_the_id_in_the_profile_and_the_secret_in_the_keyring(
     assert 'client_id = "client-123"' in text
     assert 'base_url = "https://spid.test"' in text
     assert stubs.CLIENT_SECRET not in text and stubs.TOKEN not in text
-    assert stored("default/spid/client_secret") == stubs.CLIENT_SECRET
-    assert json.loads(stored("default/spid/token") or "{}")["access_token"] == stubs.TOKEN
+    assert stored(SECRET_ENTRY) == stubs.CLIENT_SECRET
+    assert json.loads(stored(TOKEN_ENTRY) or "{}")["access_token"] == stubs.TOKEN
     assert stubs.CLIENT_SECRET not in result.stdout + result.stderr
 
 
@@ -59,7 +64,7 @@ def test_a_refused_login_writes_nothing(cli, rsps, file_keyring, isolated_enviro
         },
     )
 
-    result = cli(*LOGIN, input=stubs.CLIENT_SECRET + "\n")
+    result = cli(*LOGIN, INSECURE, input=stubs.CLIENT_SECRET + "\n")
 
     assert result.exit_code == 4
     assert result.stderr == (
@@ -67,11 +72,11 @@ def test_a_refused_login_writes_nothing(cli, rsps, file_keyring, isolated_enviro
         "(HTTP 401: invalid_client: Client authentication failed)\n"
     )
     assert not (isolated_environment / "config" / "config.toml").exists()
-    assert stored("default/spid/client_secret") is None
+    assert stored(SECRET_ENTRY) is None
 
 
 def test_an_empty_secret_is_a_usage_error_and_nothing_is_sent(cli, rsps, file_keyring) -> None:
-    result = cli(*LOGIN, input="\n")
+    result = cli(*LOGIN, INSECURE, input="\n")
 
     assert result.exit_code == 2
     assert result.stderr == "voucherctl: error: no client secret given; pipe it on stdin\n"
@@ -88,6 +93,7 @@ def test_host_names_stand_for_the_real_hosts(cli, rsps, file_keyring, isolated_e
         "pre-production",
         "--client-id",
         "c",
+        INSECURE,
         input="canary-secret-pre\n",
     )
 
@@ -109,12 +115,12 @@ def test_an_expired_cached_token_is_renewed(cli, rsps, file_keyring) -> None:
         "access_token": "canary-old-0001",
         "expires_at": time.time() - 10,
     }
-    keyring.set_password("voucherctl", "default/spid/token", json.dumps(record))
+    keyring.set_password("voucherctl", TOKEN_ENTRY, json.dumps(record))
     stubs.oauth_token(rsps, token="canary-new-token-0002")
     stubs.get_voucher(rsps, "X", SAMPLE, token="canary-new-token-0002")
 
     assert cli("show", "X").exit_code == 0
-    assert "canary-new-token-0002" in (stored("default/spid/token") or "")
+    assert "canary-new-token-0002" in (stored(TOKEN_ENTRY) or "")
 
 
 def test_a_cached_token_the_api_rejects_is_renewed_once(cli, rsps, file_keyring) -> None:
@@ -142,6 +148,11 @@ def test_status_reports_source_host_and_that_it_works(cli, rsps, file_keyring) -
         "host": "https://spid.test",
         "source": "keyring (profile 'default')",
         "configured": True,
+        "backend": "keyrings.alt.file.PlaintextKeyring",
+        "backend_warning": "insecure: it keeps secrets unencrypted in a file",
+        "verifies_signatures": False,
+        "signatures": "not verified: no sign secret; set VOUCHERCTL_SPID_SIGN_SECRET or run "
+        "'voucherctl auth login spid --sign-secret'",
         "ok": True,
         "detail": "token accepted; 1 voucher groups",
     }
@@ -164,10 +175,14 @@ def test_status_with_rejected_credentials_is_exit_4(cli, rsps, monkeypatch) -> N
     result = cli("auth", "status", tty=True)
 
     assert result.exit_code == 4
-    assert table_lines(result.stdout)[:5] == [
+    assert table_lines(result.stdout)[:8] == [
         "SPiD, profile 'default'",
         "Host https://spid.test",
         "Credentials VOUCHERCTL_SPID_CLIENT_ID/VOUCHERCTL_SPID_CLIENT_SECRET",
+        "Keyring not used",
+        "Signatures not verified: no sign secret; set VOUCHERCTL_SPID_SIGN_SECRET or run "
+        "'voucherctl",
+        "auth login spid --sign-secret'",
         "Works no",
         "Detail SPiD refused the client credentials of client-123 (HTTP 401: invalid_client)",
     ]
@@ -180,17 +195,20 @@ def test_logout_removes_the_secret_and_the_token(cli, rsps, file_keyring) -> Non
 
     assert result.exit_code == 0
     assert result.stderr == "Removed the SPiD credentials of profile 'default'.\n"
-    assert stored("default/spid/client_secret") is None
-    assert stored("default/spid/token") is None
+    assert stored(SECRET_ENTRY) is None
+    assert stored(TOKEN_ENTRY) is None
     assert cli("show", "X").exit_code == 4
 
 
 def test_profiles_are_kept_apart(cli, rsps, file_keyring, isolated_environment) -> None:
     stubs.oauth_token(rsps)
-    assert cli(*LOGIN, "--profile", "staging", input=stubs.CLIENT_SECRET + "\n").exit_code == 0
+    assert (
+        cli(*LOGIN, INSECURE, "--profile", "staging", input=stubs.CLIENT_SECRET + "\n").exit_code
+        == 0
+    )
 
     assert "[profiles.staging.spid]" in config_text(isolated_environment)
-    assert stored("staging/spid/client_secret") == stubs.CLIENT_SECRET
+    assert stored(SECRET_ENTRY) == stubs.CLIENT_SECRET
     assert cli("show", "X").exit_code == 2  # the default profile names no host
 
 
@@ -215,14 +233,13 @@ def test_no_keyring_backend_names_the_environment_variables(
     assert "VOUCHERCTL_SPID_CLIENT_ID and VOUCHERCTL_SPID_CLIENT_SECRET" in result.stderr
 
 
-def test_login_without_a_keyring_writes_no_profile(
+def test_login_without_a_keyring_sends_nothing_and_writes_no_profile(
     cli, rsps, file_keyring, no_keyring, isolated_environment
 ) -> None:
-    stubs.oauth_token(rsps)
-
-    result = cli(*LOGIN, input=stubs.CLIENT_SECRET + "\n")
+    result = cli(*LOGIN, INSECURE, input=stubs.CLIENT_SECRET + "\n")  # rsps: no request
 
     assert result.exit_code == 4
+    assert "no OS keyring is available" in result.stderr
     assert not (isolated_environment / "config" / "config.toml").exists()
 
 
@@ -246,3 +263,35 @@ def test_credentials_from_the_environment_never_import_keyring(tmp_path) -> None
     assert done.returncode == 7
     assert "cannot reach 127.0.0.1:9: connection refused" in done.stderr
     assert done.stderr.endswith("False\n")
+
+
+def test_config_toml_is_the_owners_alone_whatever_the_umask(
+    cli, rsps, file_keyring, isolated_environment
+) -> None:
+    # config.py wrote config.toml with write_text: 0644 under umask 022, in a 0755 folder.
+    previous = os.umask(0o022)
+    try:
+        login(cli, rsps)
+    finally:
+        os.umask(previous)
+
+    folder = isolated_environment / "config"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "config.toml").stat().st_mode) == 0o600
+    assert [p.name for p in folder.iterdir()] == ["config.toml"]  # no temporary file left
+
+
+def test_a_loose_config_toml_is_tightened_when_next_written(
+    cli, rsps, file_keyring, isolated_environment
+) -> None:
+    folder = isolated_environment / "config"
+    folder.mkdir(mode=0o755, parents=True)
+    folder.chmod(0o755)
+    (folder / "config.toml").write_text("[profiles.other]\nprotected = true\n")
+    (folder / "config.toml").chmod(0o644)
+
+    login(cli, rsps)
+
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "config.toml").stat().st_mode) == 0o600
+    assert "[profiles.other]" in config_text(isolated_environment)

@@ -1,5 +1,6 @@
 """End to end: the installed CLI against the real sandbox server over loopback."""
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -217,6 +218,7 @@ def test_login_to_both_apis_then_work_from_the_keyring(sandbox, tmp_path: Path) 
         sandbox.url,
         "--client-id",
         SANDBOX.spid_client_id,
+        "--insecure-storage",  # the plain file keyring, knowingly
         env=env,
         input=SANDBOX.spid_client_secret + "\n",
     )
@@ -230,6 +232,7 @@ def test_login_to_both_apis_then_work_from_the_keyring(sandbox, tmp_path: Path) 
         str(SANDBOX.spaaza_chain_id),
         "--username",
         SANDBOX.spaaza_admin_username,
+        "--insecure-storage",  # the plain file keyring, knowingly
         env=env,
         input=f"{SANDBOX.spaaza_admin_password}\n{SANDBOX.spaaza_admin_passcode}\n",
     )
@@ -251,6 +254,39 @@ def test_login_to_both_apis_then_work_from_the_keyring(sandbox, tmp_path: Path) 
 
     assert run_cli("auth", "logout", env=env).exit_code == 0
     assert run_cli("show", "64-HB2I-OPBL", env=env).exit_code == 4
+
+
+def test_a_wrong_spaaza_token_is_refused_and_the_stored_session_stays(
+    sandbox, tmp_path: Path
+) -> None:
+    # auth login spaaza --token stored any token unchecked, replacing the working session.
+    env = keyring_environment(sandbox, tmp_path)
+    chain = str(SANDBOX.spaaza_chain_id)
+    login = ("auth", "login", "spaaza", "--host", sandbox.url, "--chain-id", chain)
+    user = str(SANDBOX.spaaza_session_user_id)
+    session = run_cli(
+        *login,
+        "--session",
+        "--session-user-id",
+        user,
+        "--insecure-storage",
+        env=env,
+        input=SANDBOX.spaaza_session_key + "\n",
+    )
+    assert session.exit_code == 0, session.stderr
+
+    wrong = run_cli(
+        *login, "--token", "--insecure-storage", env=env, input="canary-wrong-token-0004\n"
+    )
+
+    assert wrong.exit_code == 4, wrong.stderr
+    assert "canary-wrong-token-0004" not in wrong.stdout + wrong.stderr
+    stored = (tmp_path / "xdg-data" / "python_keyring" / "keyring_pass.cfg").read_text()
+    assert base64.b64encode(b"canary-wrong-token-0004").decode() not in stored
+    status = run_cli("auth", "status", "-o", "json", env=env)
+    assert status.exit_code == 0, status.stdout
+    spaaza = json.loads(status.stdout)[1]
+    assert spaaza["detail"].startswith(f"session of user {user} accepted")
 
 
 def test_sandbox_info_reset_audit_and_completion(sandbox, tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def spid(env: Environment, pacer: "Pacer | None" = None) -> SpidClient:
             cache=MemoryTokenCache(),
         )
     else:
-        credentials = resolve_spid(env.environ, env.profile)
+        credentials = resolve_spid(env.environ, env.profile, base_url)
     return build_spid(env, base_url, credentials, pacer)
 
 
@@ -96,7 +96,7 @@ def spaaza(env: Environment, pacer: "Pacer | None" = None) -> SpaazaClient:
     return build_spaaza(
         env,
         base_url,
-        resolve_spaaza(env.environ, env.profile),
+        resolve_spaaza(env.environ, env.profile, base_url),
         api_version=env.var("VOUCHERCTL_SPAAZA_API_VERSION") or settings.api_version,
         app_hostname=env.var("VOUCHERCTL_SPAAZA_APP_HOSTNAME") or settings.app_hostname,
         pacer=pacer,

@@ -149,10 +149,14 @@ class ConfigFile:
             if values:
                 table[api] = values
         self._data.setdefault("profiles", {})[profile.name] = table
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".toml.tmp")
-        temporary.write_text(tomli_w.dumps(self._data), encoding="utf-8")
-        temporary.replace(self.path)
+        from voucherctl.private_files import write_private_text
+
+        try:
+            # 0600 in a 0700 folder whatever the umask, and a looser file made so by this write
+            # (docs/contract.md#files-and-audit-log): the file names clients and user ids.
+            write_private_text(self.path, tomli_w.dumps(self._data))
+        except OSError as exc:
+            raise UsageError(f"cannot write {self.path}: {exc.strerror or exc}") from None
 
 
 def _strings(table: object) -> dict[str, str]:

@@ -65,6 +65,7 @@ class SpidCredentials:
     client_secret: str | None = None
     cache: TokenCache | None = None
     sign_secret: str | None = None  # verifies signed answers when known
+    sign_secret_source: str | None = None  # where it came from, for auth status and doctor
 
 
 @dataclass

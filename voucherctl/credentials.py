@@ -7,7 +7,9 @@ Spaaza: ``VOUCHERCTL_SPAAZA_TOKEN`` (privileged), else ``VOUCHERCTL_SPAAZA_USER_
 ``VOUCHERCTL_SPAAZA_SESSION_KEY``, else the profile's session (or token) from the keyring.
 
 Credentials resolve as a set: a source is used whole or not at all. When they come from the
-environment the keyring is never touched, not even imported, so cron and CI need none.
+environment the keyring is never touched, not even imported, so cron and CI need none. Keyring
+entries are looked up by API, host and client or user id (see ``keyring_entries``), for the
+host the command talks to: a secret stored for one host is never sent to another.
 """
 
 import json
@@ -25,10 +27,28 @@ from voucherctl.credential_sets import (
 )
 from voucherctl.errors import AuthError
 from voucherctl.keychain import Keychain
+from voucherctl.keyring_entries import (
+    SpaazaEntry,
+    SpidEntries,
+    adopt_spaaza,
+    adopt_spid,
+    same_host,
+)
 
+SIGN_SECRET_VARIABLE = "VOUCHERCTL_SPID_SIGN_SECRET"
 SPID_ENV_HINT = (
     "VOUCHERCTL_SPID_TOKEN, or VOUCHERCTL_SPID_CLIENT_ID and VOUCHERCTL_SPID_CLIENT_SECRET"
 )
+
+
+def keyring_source(profile: str) -> str:
+    """The ``source`` of credentials found in the keyring for ``profile``."""
+    return f"keyring (profile {profile!r})"
+
+
+def from_keyring(source: str) -> bool:
+    """True when credentials with this ``source`` came from the keyring."""
+    return source.startswith("keyring (")
 
 
 class KeyringTokenCache:
@@ -91,13 +111,24 @@ def check_client_id(client_id: str, name: str) -> str:
     return client_id.strip()
 
 
-def spid_keys(profile: str) -> tuple[str, str]:
-    """Keyring keys of a profile's SPiD client secret and cached token."""
-    return f"{profile}/spid/client_secret", f"{profile}/spid/token"
+def resolve_spid(
+    environ: Mapping[str, str], profile: config.Profile, base_url: str
+) -> SpidCredentials:
+    """The first complete set of SPiD credentials for the host at ``base_url``, in the
+    documented order; exit 4 when none. Its sign secret, which verifies signed answers, is
+    ``VOUCHERCTL_SPID_SIGN_SECRET``, else (only for credentials from the keyring) the client's
+    keyring entry, else unknown."""
+    sign_secret = config.env_value(environ, SIGN_SECRET_VARIABLE)
+    credentials = _spid_set(environ, profile, base_url, keyring_sign_secret=not sign_secret)
+    if sign_secret:
+        redact.register(sign_secret)
+        credentials.sign_secret, credentials.sign_secret_source = sign_secret, SIGN_SECRET_VARIABLE
+    return credentials
 
 
-def resolve_spid(environ: Mapping[str, str], profile: config.Profile) -> SpidCredentials:
-    """The first complete set of SPiD credentials, in the documented order; exit 4 when none."""
+def _spid_set(
+    environ: Mapping[str, str], profile: config.Profile, base_url: str, *, keyring_sign_secret: bool
+) -> SpidCredentials:
     token = config.env_value(environ, "VOUCHERCTL_SPID_TOKEN")
     if token:
         redact.register(token)
@@ -119,35 +150,57 @@ def resolve_spid(environ: Mapping[str, str], profile: config.Profile) -> SpidCre
         raise AuthError(f"{missing} is not set; client credentials need both variables")
 
     if profile.spid.client_id:
-        keychain = Keychain(SPID_ENV_HINT)
-        secret_key, token_key = spid_keys(profile.name)
-        secret = keychain.get(secret_key)
-        if not secret:
-            raise AuthError(
-                f"no secret for SPiD client {profile.spid.client_id} of profile "
-                f"{profile.name!r} in the OS keyring; run 'voucherctl auth login spid' "
-                f"or set {SPID_ENV_HINT}"
-            )
-        owner = f"{profile.spid.client_id}@{profile.spid.base_url}"
-        return SpidCredentials(
-            source=f"keyring (profile {profile.name!r})",
-            client_id=profile.spid.client_id,
-            client_secret=secret,
-            cache=KeyringTokenCache(keychain, token_key, owner),
-        )
+        entries = SpidEntries(base_url, profile.spid.client_id)
+        return _spid_from_keyring(profile, entries, sign_secret=keyring_sign_secret)
 
     raise AuthError(
         f"no SPiD credentials: set {SPID_ENV_HINT}, or run 'voucherctl auth login spid'"
     )
 
 
-def spaaza_keys(profile: str) -> tuple[str, str]:
-    """Keyring keys of a profile's Spaaza session and privileged token."""
-    return f"{profile}/spaaza/session", f"{profile}/spaaza/token"
+def _spid_from_keyring(
+    profile: config.Profile, entries: SpidEntries, *, sign_secret: bool
+) -> SpidCredentials:
+    """The profile's client secret for this host, from the keyring (or its old name), with
+    the client's sign secret when ``sign_secret`` and one is stored."""
+    keychain = Keychain(SPID_ENV_HINT)
+    secret = keychain.get(entries.client_secret)
+    if not secret and same_host(entries.base_url, profile.spid.base_url):
+        secret = adopt_spid(keychain, profile.name, entries)
+    if not secret:
+        raise AuthError(
+            f"no secret for SPiD client {entries.client_id} at {entries.base_url} in the OS "
+            f"keyring (profile {profile.name!r}); run 'voucherctl auth login spid' "
+            f"or set {SPID_ENV_HINT}"
+        )
+    source = keyring_source(profile.name)
+    signing = keychain.get(entries.sign_secret) if sign_secret else None  # registered by get
+    return SpidCredentials(
+        source=source,
+        client_id=entries.client_id,
+        client_secret=secret,
+        cache=KeyringTokenCache(keychain, entries.token, entries.owner),
+        sign_secret=signing,
+        sign_secret_source=source if signing else None,
+    )
 
 
-def resolve_spaaza(environ: Mapping[str, str], profile: config.Profile) -> SpaazaCredentials:
-    """The first complete set of Spaaza credentials, in the documented order; exit 4 when none."""
+def signatures(credentials: SpidCredentials) -> str:
+    """For ``auth status`` and ``doctor``: whether signed SPiD answers are verified, and with
+    a sign secret from where (never the secret)."""
+    if credentials.sign_secret:
+        return f"verified (sign secret from {credentials.sign_secret_source})"
+    return (
+        f"not verified: no sign secret; set {SIGN_SECRET_VARIABLE} or run "
+        "'voucherctl auth login spid --sign-secret'"
+    )
+
+
+def resolve_spaaza(
+    environ: Mapping[str, str], profile: config.Profile, base_url: str
+) -> SpaazaCredentials:
+    """The first complete set of Spaaza credentials for the host at ``base_url``, in the
+    documented order; exit 4 when none."""
     token = config.env_value(environ, "VOUCHERCTL_SPAAZA_TOKEN")
     if token:
         redact.register(token)
@@ -167,17 +220,22 @@ def resolve_spaaza(environ: Mapping[str, str], profile: config.Profile) -> Spaaz
         raise AuthError(f"{missing} is not set; a Spaaza session needs both variables")
 
     if profile.spaaza.base_url:
-        found = _spaaza_from_keyring(profile)
+        found = _spaaza_from_keyring(profile, SpaazaEntry(base_url, profile.spaaza.user_id))
         if found:
             return found
     raise AuthError(f"no Spaaza credentials: {SPAAZA_RENEW_HINT}")
 
 
-def _spaaza_from_keyring(profile: config.Profile) -> SpaazaCredentials | None:
+def _spaaza_from_keyring(profile: config.Profile, entry: SpaazaEntry) -> SpaazaCredentials | None:
+    """The session of the profile's user at this host, or without a user the host's
+    privileged token, from the keyring (or its old name)."""
     keychain = Keychain(SPAAZA_ENV_HINT)
-    session_key, token_key = spaaza_keys(profile.name)
-    source = f"keyring (profile {profile.name!r})"
-    stored = keychain.get(session_key)
+    source = keyring_source(profile.name)
+    stored = keychain.get(entry.name)
+    if not stored and same_host(entry.base_url, profile.spaaza.base_url):
+        stored = adopt_spaaza(keychain, profile.name, entry)
+    if stored and not entry.user_id:
+        return SpaazaCredentials(source=source, token=stored)
     if stored:
         try:
             record = json.loads(stored)
@@ -199,9 +257,6 @@ def _spaaza_from_keyring(profile: config.Profile) -> SpaazaCredentials | None:
                 f"UTC; {SPAAZA_RENEW_HINT}"
             )
         return session
-    token = keychain.get(token_key)
-    if token:
-        return SpaazaCredentials(source=source, token=token)
     return None
 
 

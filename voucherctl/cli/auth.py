@@ -4,13 +4,15 @@ The work per API lives in ``login_spid`` and ``login_spaaza``; this module is th
 """
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from voucherctl import output
 from voucherctl.cli.command import environment
-from voucherctl.cli.login import login_profile
+from voucherctl.cli.login import login_profile, storage
+from voucherctl.credential_sets import SPAAZA_ENV_HINT
+from voucherctl.credentials import SPID_ENV_HINT
 from voucherctl.errors import ExitCode, UsageError
 
 
@@ -20,12 +22,23 @@ class Api(StrEnum):
 
 
 API_NAMES = {"spid": "SPiD", "spaaza": "Spaaza"}
+
+
+def _keyring_cell(record: dict[str, Any]) -> str | None:
+    backend, warning = record.get("backend"), record.get("backend_warning")
+    if backend and warning:
+        return f"{backend} ({warning})"
+    return backend or warning or "not used"
+
+
 STATUS_VIEW = [
     output.field("Host", "host"),
     output.field("Credentials", "source"),
+    output.Column("Keyring", _keyring_cell),
     output.Column("Works", lambda r: r.get("ok")),
     output.field("Detail", "detail"),
 ]
+SPID_STATUS_VIEW = [*STATUS_VIEW[:3], output.field("Signatures", "signatures"), *STATUS_VIEW[3:]]
 
 Host = Annotated[
     str | None,
@@ -67,6 +80,22 @@ ApiVersion = Annotated[
     str | None,
     typer.Option("--api-version", metavar="X.Y.Z", help="Spaaza: API version to send."),
 ]
+SignSecret = Annotated[
+    bool,
+    typer.Option(
+        "--sign-secret",
+        help="SPiD: also store the client's sign secret (read after the client secret), "
+        "to verify signed answers.",
+    ),
+]
+InsecureStorage = Annotated[
+    bool,
+    typer.Option(
+        "--insecure-storage",
+        help="Store secrets even in a keyring backend that keeps them in a plain file "
+        "(keyrings.alt's PlaintextKeyring and the like).",
+    ),
+]
 
 
 def login(
@@ -81,36 +110,46 @@ def login(
     chain_id: ChainId = None,
     app_hostname: AppHostname = None,
     api_version: ApiVersion = None,
+    sign_secret: SignSecret = False,
+    insecure_storage: InsecureStorage = False,
 ) -> None:
     """Store credentials in the OS keyring, once they were shown to work.
 
     SPiD: a client id and its secret; a token is fetched with them before anything is stored.
+    With --sign-secret the client's sign secret is read next and stored too, so that signed
+    answers are verified.
 
     Spaaza: --username logs in with the password (and the emailed passcode when the account has
-    two-factor login); --session stores an existing session key, --token a privileged token.
-    Only the session key or token is stored, never the password.
+    two-factor login), which ends every other session of that user; --session stores an
+    existing session key, --token a privileged token, once Spaaza has accepted it. Only the
+    session key or token is stored, never the password.
 
     Secrets are read from a hidden prompt, or line by line from stdin when it is not a
-    terminal; never from the command line.
+    terminal; never from the command line. A keyring backend that keeps secrets in a plain
+    file is refused unless --insecure-storage is given.
     """
     env = environment(ctx)
     profile = login_profile(env)
     if api is Api.spid:
         from voucherctl.cli import login_spid
 
-        login_spid.login(env, profile, host, client_id)
+        keychain = storage(env, SPID_ENV_HINT, insecure_storage=insecure_storage)
+        login_spid.login(env, profile, keychain, host, client_id, sign_secret=sign_secret)
         return
     from voucherctl.cli import login_spaaza
 
+    if sign_secret:
+        raise UsageError("--sign-secret is for SPiD: 'voucherctl auth login spid --sign-secret'")
     settings = login_spaaza.Settings(host, chain_id, app_hostname, api_version)
     if token and session:
         raise UsageError("give --session or --token, not both")
+    keychain = storage(env, SPAAZA_ENV_HINT, insecure_storage=insecure_storage)
     if token:
-        login_spaaza.store_token(env, profile, settings)
+        login_spaaza.store_token(env, profile, keychain, settings)
     elif session:
-        login_spaaza.store_session(env, profile, settings, session_user_id)
+        login_spaaza.store_session(env, profile, keychain, settings, session_user_id)
     else:
-        login_spaaza.password_login(env, profile, settings, username)
+        login_spaaza.password_login(env, profile, keychain, settings, username)
 
 
 def status(ctx: typer.Context) -> None:
@@ -126,7 +165,8 @@ def status(ctx: typer.Context) -> None:
         profile = "sandbox" if env.options.sandbox else env.profile.name
         for report in reports:
             title = f"{API_NAMES[report['api']]}, profile {profile!r}"
-            output.print_record(env, report, STATUS_VIEW, title=title)
+            view = SPID_STATUS_VIEW if report["api"] == "spid" else STATUS_VIEW
+            output.print_record(env, report, view, title=title)
     else:
         output.print_list(env, reports, [])
     configured = [r for r in reports if r["configured"]]

@@ -12,6 +12,7 @@ import typer
 
 from voucherctl import __version__, clients, config, output
 from voucherctl.cli.command import environment
+from voucherctl.credentials import signatures
 from voucherctl.env import Environment
 from voucherctl.errors import ExitCode, VoucherctlError
 from voucherctl.spaaza import SpaazaClient
@@ -143,6 +144,8 @@ def _api_checks(
     ]
     if "keyring" in source:
         checks.append(_keyring_check())
+    if isinstance(client, SpidClient):
+        checks.append(Check(f"{api} signatures", True, signatures(client.credentials)))
     try:
         detail = read(client)
     except VoucherctlError as exc:
@@ -157,10 +160,14 @@ def _keyring_check() -> Check:
     from voucherctl.keychain import Keychain
 
     try:
-        backend = Keychain("the VOUCHERCTL_* variables").backend_name()
+        backend = Keychain("the VOUCHERCTL_* variables").backend()
     except VoucherctlError as exc:
         return Check("keyring", False, exc.message, exc.exit_code)
-    return Check("keyring", True, backend)
+    if backend.insecure:
+        # The user consented at login (--insecure-storage), so a warning, not a failure.
+        advice = "install a real keyring, or use the VOUCHERCTL_* variables instead"
+        return Check("keyring", True, f"{backend.describe()}; {advice}")
+    return Check("keyring", True, backend.describe())
 
 
 def _clock(api: str, date: str | None) -> Check:

@@ -10,12 +10,13 @@ from typing import Any
 
 from voucherctl import clients, config
 from voucherctl.cli import prompt, validate
-from voucherctl.cli.login import host_url, save, show_login
-from voucherctl.credential_sets import SPAAZA_ENV_HINT
-from voucherctl.credentials import spaaza_keys
+from voucherctl.cli.login import Storage, backend_report, host_url, retire, save, show_login
+from voucherctl.credential_sets import SPAAZA_ENV_HINT, SpaazaCredentials
 from voucherctl.env import Environment
-from voucherctl.errors import UsageError, VoucherctlError
+from voucherctl.errors import AuthError, UsageError, VoucherctlError
 from voucherctl.keychain import Keychain
+from voucherctl.keyring_entries import SpaazaEntry, discard_old_spaaza, forget_spaaza
+from voucherctl.spaaza import SpaazaClient
 
 
 @dataclass
@@ -42,25 +43,28 @@ class Settings:
 
 
 def password_login(
-    env: Environment, profile: config.Profile, settings: Settings, username: str | None
+    env: Environment,
+    profile: config.Profile,
+    storage: Storage,
+    settings: Settings,
+    username: str | None,
 ) -> None:
     """Log in with username and password, then the emailed passcode under two-factor login."""
+    previous = SpaazaEntry.of(profile)
     settings.apply(env, profile)
     if not username and env.stdin_isatty:
         username = prompt.ask(env, "Spaaza username (email)")
     if not username:
         raise UsageError("--username is required when not on a terminal (or use --session)")
     username = validate.email(username, "--username")
+    # Spaaza keeps one session per user: a till signed in as this admin would be logged out.
+    env.warn(
+        f"logging in ends every other Spaaza session of {username} (a till signed in as the "
+        "same user, say); to keep them, store an existing session with --session instead"
+    )
     password = prompt.secret(env, f"Password of {username}", what="password")
 
-    assert profile.spaaza.base_url
-    client = clients.build_spaaza(
-        env,
-        profile.spaaza.base_url,
-        None,
-        api_version=profile.spaaza.api_version,
-        app_hostname=profile.spaaza.app_hostname,
-    )
+    client = _client(env, profile, None)
     info = client.login(username, password)
     if not info.get("session_key") and info.get("session_passcode_key"):
         env.info("Two-factor login: Spaaza has emailed you a passcode.")
@@ -71,6 +75,8 @@ def password_login(
     _store_session(
         env,
         profile,
+        storage,
+        previous,
         str(info["session_user_id"]),
         str(info["session_key"]),
         info.get("session_expires_date"),
@@ -78,9 +84,15 @@ def password_login(
 
 
 def store_session(
-    env: Environment, profile: config.Profile, settings: Settings, user_id: str | None
+    env: Environment,
+    profile: config.Profile,
+    storage: Storage,
+    settings: Settings,
+    user_id: str | None,
 ) -> None:
-    """Store an existing session: its user id and key (from a prompt or stdin)."""
+    """Store an existing session (user id, and key from a prompt or stdin) once Spaaza has
+    accepted it."""
+    previous = SpaazaEntry.of(profile)
     settings.apply(env, profile)
     if not user_id and env.stdin_isatty:
         user_id = prompt.ask(env, "Session user id")
@@ -88,37 +100,80 @@ def store_session(
         raise UsageError("--session-user-id is required when not on a terminal")
     user_id = validate.numeric_id(user_id, "--session-user-id")
     key = prompt.secret(env, "Session key", what="session key")
-    _store_session(env, profile, user_id, key, None)
+    _check(env, profile, SpaazaCredentials(source="login", user_id=user_id, session_key=key))
+    _store_session(env, profile, storage, previous, user_id, key, None)
 
 
-def store_token(env: Environment, profile: config.Profile, settings: Settings) -> None:
-    """Store a privileged bearer token (from a prompt or stdin)."""
+def store_token(
+    env: Environment, profile: config.Profile, storage: Storage, settings: Settings
+) -> None:
+    """Store a privileged bearer token (from a prompt or stdin) once Spaaza has accepted it."""
+    previous = SpaazaEntry.of(profile)
     settings.apply(env, profile)
     token = prompt.secret(env, "Privileged token", what="token")
-    session_key, token_key = spaaza_keys(profile.name)
-    keychain = Keychain(SPAAZA_ENV_HINT)
-    keychain.set(token_key, token)
-    keychain.delete(session_key)  # one credential per profile: the newest wins
-    profile.spaaza.user_id = None
-    _saved(env, profile, "privileged token")
+    _check(env, profile, SpaazaCredentials(source="login", token=token))
+    _store(env, profile, storage, previous, None, token, "privileged token")
+
+
+def _client(
+    env: Environment, profile: config.Profile, credentials: SpaazaCredentials | None
+) -> SpaazaClient:
+    """A client for the profile's host and settings, as the login is about to save them."""
+    assert profile.spaaza.base_url
+    return clients.build_spaaza(
+        env,
+        profile.spaaza.base_url,
+        credentials,
+        api_version=profile.spaaza.api_version,
+        app_hostname=profile.spaaza.app_hostname,
+    )
+
+
+def _check(env: Environment, profile: config.Profile, credentials: SpaazaCredentials) -> None:
+    """Raise (exit 4 when refused) unless Spaaza accepts these credentials; before anything is
+    stored, so refused ones leave the profile and the keyring as they were."""
+    chain_id = env.var("VOUCHERCTL_SPAAZA_CHAIN_ID") or profile.spaaza.chain_id
+    try:
+        _client(env, profile, credentials).check_session(chain_id)
+    except AuthError as exc:
+        what = "privileged token" if credentials.token else f"session of user {credentials.user_id}"
+        detail = exc.message.partition("; the session may have expired")[0]
+        raise AuthError(f"Spaaza refused the {what}; nothing was stored ({detail})") from None
 
 
 def _store_session(
-    env: Environment, profile: config.Profile, user_id: str, key: str, expires: Any
+    env: Environment,
+    profile: config.Profile,
+    storage: Storage,
+    previous: SpaazaEntry | None,
+    user_id: str,
+    key: str,
+    expires: Any,
 ) -> None:
-    session_key, token_key = spaaza_keys(profile.name)
-    keychain = Keychain(SPAAZA_ENV_HINT)
-    record = {"user_id": user_id, "session_key": key, "expires": expires}
-    keychain.set(session_key, json.dumps(record))
-    keychain.delete(token_key)
-    profile.spaaza.user_id = user_id
+    record = json.dumps({"user_id": user_id, "session_key": key, "expires": expires})
     until = f", valid until {expires} UTC" if expires else ""
-    _saved(env, profile, f"session of user {user_id}{until}")
+    _store(env, profile, storage, previous, user_id, record, f"session of user {user_id}{until}")
 
 
-def _saved(env: Environment, profile: config.Profile, what: str) -> None:
-    save(env, profile)
+def _store(
+    env: Environment,
+    profile: config.Profile,
+    storage: Storage,
+    previous: SpaazaEntry | None,
+    user_id: str | None,
+    value: str,
+    what: str,
+) -> None:
+    """Store the session (of ``user_id``) or privileged token, and point the profile at it.
+    One credential per profile: the one it named before is forgotten."""
+    assert profile.spaaza.base_url
     host = profile.spaaza.base_url
+    entry = SpaazaEntry(host, user_id)
+    storage.warn(env)
+    storage.keychain.set(entry.name, value)
+    profile.spaaza.user_id = user_id
+    save(env, profile)
+    _retire(env, storage.keychain, profile.name, previous, entry)
     env.info(f"Stored the Spaaza {what} for {host} in the OS keyring; profile {profile.name!r}.")
     show_login(env, profile, "spaaza", host)
 
@@ -128,6 +183,7 @@ def status(env: Environment) -> dict[str, Any]:
     from voucherctl import clients
 
     report: dict[str, Any] = {"api": "spaaza", "host": None, "source": None, "configured": False}
+    report.update(backend_report(None, SPAAZA_ENV_HINT))
     try:
         client = clients.spaaza(env)
     except VoucherctlError as exc:
@@ -135,6 +191,7 @@ def status(env: Environment) -> dict[str, Any]:
     credentials = client.credentials
     assert credentials is not None
     report.update(host=client.base_url, source=credentials.source, configured=True)
+    report.update(backend_report(credentials.source, SPAAZA_ENV_HINT))
     try:
         client.check_session(clients.spaaza_chain_id(env, None))
     except VoucherctlError as exc:
@@ -144,11 +201,30 @@ def status(env: Environment) -> dict[str, Any]:
     return {**report, "ok": True, "detail": f"{kind} accepted{until}"}
 
 
+def _retire(
+    env: Environment,
+    keychain: Keychain,
+    profile: str,
+    previous: SpaazaEntry | None,
+    entry: SpaazaEntry,
+) -> None:
+    """Forget the credential the profile named before this login, and an old-named one."""
+    if previous is not None and previous.name == entry.name:  # the same, however spelt
+        retire(
+            env, "an old-named Spaaza entry", lambda: discard_old_spaaza(keychain, profile, entry)
+        )
+    elif previous is not None:
+        old = previous
+        what = f"the previous Spaaza credentials for {old.base_url}"
+        retire(env, what, lambda: forget_spaaza(keychain, profile, old))
+
+
 def forget(env: Environment, profile: config.Profile) -> bool:
-    """Remove the session and token; True when anything was stored."""
-    keychain = Keychain(SPAAZA_ENV_HINT)
-    removed = [keychain.delete(key) for key in spaaza_keys(profile.name)]
+    """Remove the session or token the profile names at its host (never another host's or
+    user's); True when anything was stored."""
+    entry = SpaazaEntry.of(profile)
+    removed = entry is not None and forget_spaaza(Keychain(SPAAZA_ENV_HINT), profile.name, entry)
     if profile.defined and profile.spaaza.user_id:
         profile.spaaza.user_id = None
         save(env, profile)
-    return any(removed)
+    return removed
