@@ -181,8 +181,8 @@ def test_status_with_rejected_credentials_is_exit_4(cli, rsps, monkeypatch) -> N
         "Credentials VOUCHERCTL_SPID_CLIENT_ID/VOUCHERCTL_SPID_CLIENT_SECRET",
         "Keyring not used",
         "Signatures not verified: no sign secret; set VOUCHERCTL_SPID_SIGN_SECRET or run "
-        "'voucherctl",
-        "auth login spid --sign-secret'",
+        "'voucherctl auth",
+        "login spid --sign-secret'",
         "Works no",
         "Detail SPiD refused the client credentials of client-123 (HTTP 401: invalid_client)",
     ]

@@ -185,9 +185,10 @@ def test_an_old_named_spaaza_session_is_found_then_moved(cli, rsps, isolated_env
     write_config(isolated_environment, SPAAZA_PROFILE + 'user_id = "1001"\n')
     session = {"user_id": "1001", "session_key": spaaza_stubs.SESSION_KEY, "expires": None}
     store("default/spaaza/session", json.dumps(session))
-    spaaza_stubs.claim_voucher(rsps, {"voucher_id": "35735", "chain_id": "3"}, CLAIM)
+    form = {"voucher_id": "35735", "user_id": "5", "chain_id": "3"}
+    spaaza_stubs.claim_voucher(rsps, form, CLAIM)
 
-    result = cli("claim", "--voucher-id", "35735")
+    result = cli("claim", "--voucher-id", "35735", "--user-id", "5")
 
     assert result.exit_code == 0, result.stderr
     assert json.loads(stored(f"spaaza/{spaaza_stubs.SPAAZA}/1001/session") or "{}") == session
