@@ -155,7 +155,34 @@ def test_status_reports_source_host_and_that_it_works(cli, rsps, file_keyring) -
         "'voucherctl auth login spid --sign-secret'",
         "ok": True,
         "detail": "token accepted; 1 voucher groups",
+        "exit_code": 0,
     }
+
+
+def test_status_shows_the_host_even_without_credentials(cli, rsps, monkeypatch) -> None:
+    """Catches "host": null when only the credentials are missing."""
+    monkeypatch.setenv("VOUCHERCTL_SPID_URL", stubs.SPID)
+
+    result = cli("auth", "status", "-o", "json")
+
+    spid, _ = json.loads(result.stdout)
+    assert result.exit_code == 4
+    assert spid["host"] == stubs.SPID
+    assert spid["configured"] is False and spid["exit_code"] == 4
+
+
+def test_status_when_the_server_fails_is_exit_1_not_bad_credentials(cli, rsps, monkeypatch):
+    """Catches a 500 answering the check reported as refused credentials (exit 4)."""
+    stubs.use_client_credentials(monkeypatch)
+    stubs.oauth_token(rsps)
+    for _ in range(3):  # a read is tried three times on a 5xx
+        rsps.get(f"{stubs.SPID}/api/2/vouchers/groups", body="<html>500</html>", status=500)
+
+    result = cli("auth", "status", "-o", "json")
+
+    spid, _ = json.loads(result.stdout)
+    assert result.exit_code == 1
+    assert spid["ok"] is False and spid["exit_code"] == 1
 
 
 def test_status_with_nothing_configured_is_exit_4(cli, rsps) -> None:

@@ -155,7 +155,8 @@ def login(
 def status(ctx: typer.Context) -> None:
     """Show which credentials each API would use, from where, and whether they work.
 
-    Exits 4 when nothing is configured or a configured API refuses its credentials.
+    Exits 4 when nothing is configured or a configured API refuses its credentials, and with
+    the failure's own code when the check could not tell (1 a server error, 7 unreachable).
     """
     from voucherctl.cli import login_spaaza, login_spid
 
@@ -170,8 +171,11 @@ def status(ctx: typer.Context) -> None:
     else:
         output.print_list(env, reports, [])
     configured = [r for r in reports if r["configured"]]
-    if not configured or not all(r["ok"] for r in configured):
+    if not configured:
         raise typer.Exit(int(ExitCode.AUTH))
+    failed = [r for r in configured if not r["ok"]]
+    if failed:
+        raise typer.Exit(int(failed[0]["exit_code"]) or int(ExitCode.AUTH))
 
 
 def logout(

@@ -185,9 +185,10 @@ def status(env: Environment) -> dict[str, Any]:
     report: dict[str, Any] = {"api": "spaaza", "host": None, "source": None, "configured": False}
     report.update(backend_report(None, SPAAZA_ENV_HINT))
     try:
+        report["host"] = clients.spaaza_base_url(env)  # shown even when credentials are missing
         client = clients.spaaza(env)
     except VoucherctlError as exc:
-        return {**report, "ok": False, "detail": exc.message}
+        return {**report, "ok": False, "detail": exc.message, "exit_code": int(exc.exit_code)}
     credentials = client.credentials
     assert credentials is not None
     report.update(host=client.base_url, source=credentials.source, configured=True)
@@ -195,10 +196,10 @@ def status(env: Environment) -> dict[str, Any]:
     try:
         client.check_session(clients.spaaza_chain_id(env, None))
     except VoucherctlError as exc:
-        return {**report, "ok": False, "detail": exc.message}
+        return {**report, "ok": False, "detail": exc.message, "exit_code": int(exc.exit_code)}
     kind = "privileged token" if credentials.token else f"session of user {credentials.user_id}"
     until = f", valid until {credentials.expires} UTC" if credentials.expires else ""
-    return {**report, "ok": True, "detail": f"{kind} accepted{until}"}
+    return {**report, "ok": True, "detail": f"{kind} accepted{until}", "exit_code": 0}
 
 
 def _retire(

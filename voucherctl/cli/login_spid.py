@@ -91,9 +91,10 @@ def status(env: Environment) -> dict[str, Any]:
     report: dict[str, Any] = {"api": "spid", "host": None, "source": None, "configured": False}
     report.update(backend_report(None, SPID_ENV_HINT), verifies_signatures=None, signatures=None)
     try:
+        report["host"] = clients.spid_base_url(env)  # shown even when credentials are missing
         client = clients.spid(env)
     except VoucherctlError as exc:
-        return {**report, "ok": False, "detail": exc.message}
+        return {**report, "ok": False, "detail": exc.message, "exit_code": int(exc.exit_code)}
     source = client.credentials.source
     report.update(host=client.base_url, source=source, configured=True)
     report.update(backend_report(source, SPID_ENV_HINT))
@@ -104,8 +105,9 @@ def status(env: Environment) -> dict[str, Any]:
     try:
         groups = client.groups()
     except VoucherctlError as exc:
-        return {**report, "ok": False, "detail": exc.message}
-    return {**report, "ok": True, "detail": f"token accepted; {len(groups)} voucher groups"}
+        return {**report, "ok": False, "detail": exc.message, "exit_code": int(exc.exit_code)}
+    detail = f"token accepted; {len(groups)} voucher groups"
+    return {**report, "ok": True, "detail": detail, "exit_code": 0}
 
 
 def forget(env: Environment, profile: config.Profile) -> bool:
