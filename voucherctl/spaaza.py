@@ -85,6 +85,13 @@ class SpaazaClient:
         """Drop a voucher's lock (``PUT /unlock-voucher``; admin or privileged auth only)."""
         return self._change("PUT", "/unlock-voucher", params, f"unlock {describe(params)}")
 
+    def redeem(self, params: Mapping[str, str]) -> dict[str, Any]:
+        """Redeem a claimed voucher, wholly or for ``amount`` (``POST /auth/redeem-voucher``;
+        admin or privileged auth). A partial redemption leaves a ``regenerated_voucher``."""
+        amount = f" for {params['amount']}" if params.get("amount") else ""
+        what = f"redeem {describe(params)}{amount}"
+        return self._change("POST", "/auth/redeem-voucher", params, what)
+
     def user_vouchers(self, params: Mapping[str, str]) -> Any:
         """A user's vouchers (``GET /get-user-vouchers``), ``results`` as returned."""
         what = f"list the vouchers of {describe_user(params)}"

@@ -40,6 +40,7 @@ COMMANDS = {
     "unclaim": "claim:unclaim",
     "lock": "lock:lock",
     "unlock": "lock:unlock",
+    "redeem": "redeem:redeem",
     "vouchers": "vouchers:vouchers",
     "doctor": "doctor:doctor",
     "audit": "audit:audit",
@@ -56,7 +57,7 @@ GROUPS = {
     ),
 }
 # Change commands that also run every row of a file (--from).
-BULK_COMMANDS = frozenset({"handout", "claim", "unclaim", "lock", "unlock"})
+BULK_COMMANDS = frozenset({"handout", "claim", "unclaim", "lock", "unlock", "redeem"})
 # Common options that take a value, to find the command name behind them in argv.
 _VALUE_OPTIONS = frozenset(
     {"-p", "--profile", "-o", "--output", "--timeout", "--max-wait", "--query"}

@@ -5,6 +5,7 @@ names its parameters. Both go through the same functions here, which speak of th
 name the user gave it (``--group`` or ``voucherGroupId``) when it is wrong.
 """
 
+import re
 from collections.abc import Mapping
 
 from voucherctl.cli import validate
@@ -28,9 +29,11 @@ OPTION_NAMES = {
     "retailer_basket_code": "--basket-code",
     "voucher_locking_code": "--locking-code",
     "voucher_lock_period": "--period",
+    "amount": "--amount",
 }
 
 MIN_LOCK_PERIOD, MAX_LOCK_PERIOD = 120, 3600
+_MONEY = re.compile(r"[0-9]+(\.[0-9]{1,2})?")  # digits, no sign, no exponent
 
 
 def given(values: Values, fields: tuple[str, ...]) -> dict[str, str]:
@@ -117,6 +120,32 @@ def unlock(values: Values, names: Mapping[str, str] = OPTION_NAMES) -> dict[str,
     return voucher(values, names, third_party=False)
 
 
+def redeem(values: Values, names: Mapping[str, str] = OPTION_NAMES) -> dict[str, str]:
+    """Parameters of redeem-voucher: the voucher by key or id, the user, the chain (mandatory),
+    and an optional amount for a partial redemption."""
+    params = {**voucher(values, names, third_party=False), **user(values, names)}
+    chain_id = chain(values, names)
+    if not chain_id:
+        raise UsageError(
+            f"{names['chain_id']} is required: redeem needs the retailer chain (or set "
+            "VOUCHERCTL_SPAAZA_CHAIN_ID or the profile's chain_id)"
+        )
+    params.update(chain_id)
+    if values.get("amount") not in (None, ""):
+        params["amount"] = money(str(values["amount"]), names["amount"])
+    return params
+
+
+def money(value: str, name: str) -> str:
+    """A positive amount with at most two decimals, as the user wrote it (``2.5``, ``10``)."""
+    text = value.strip()
+    if not _MONEY.fullmatch(text) or not text.strip("0.") or len(text) > 16:
+        raise UsageError(
+            f"{name} must be a positive amount with at most two decimals, e.g. 2.50, not {value!r}"
+        )
+    return text
+
+
 def lock_period(value: str, name: str) -> str:
     """A whole number of seconds within Spaaza's bounds."""
     text = value.strip()
@@ -145,4 +174,6 @@ def field(name: str, value: str, names: Mapping[str, str] = OPTION_NAMES) -> str
         return validate.email(value, label)
     if name == "voucher_lock_period":
         return lock_period(value, label)
+    if name == "amount":
+        return money(value, label)
     return validate.text(value, label)

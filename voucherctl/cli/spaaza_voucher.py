@@ -77,8 +77,8 @@ def require_admin_parameters(
 CURRENCY_SYMBOLS = {2: "€"}
 
 
-def _amount(voucher: dict[str, Any]) -> str:
-    amount = voucher.get("voucher_amount")
+def _amount(voucher: dict[str, Any], key: str = "voucher_amount") -> str:
+    amount = voucher.get(key)
     if amount is None:
         return ""
     symbol = voucher.get("voucher_currency_symbol")
@@ -137,7 +137,7 @@ VOUCHER_VIEW = [
     output.field("Locking code", "voucher_locking_code"),
     output.field("Basket code", "voucher_retailer_basket_code_exclusive"),
     output.Column("Amount", _amount),
-    output.field("Redeemed", "voucher_amount_redeemed"),
+    output.Column("Redeemed", lambda v: _amount(v, "voucher_amount_redeemed")),
     output.Column("Expires", _expiry, no_wrap=True),
     output.Column("Campaign", _campaign),
     output.field("User", "user_id"),
