@@ -146,6 +146,13 @@ SANDBOX_STATE_FILE = "sandbox.sqlite3"
 SANDBOX_HOST = "127.0.0.1"
 
 
+def served_sandbox_url(env: Environment) -> str | None:
+    """The URL of ``voucherctl sandbox serve`` on the default port over this data directory's
+    state file, if one runs."""
+    path = config.data_dir(env.environ) / SANDBOX_STATE_FILE
+    return _served_sandbox(path) if path.exists() else None
+
+
 def _prepare_state(path: "Path") -> None:
     """The state file, seeded, and its owner's alone (it names users and their vouchers)."""
     from voucherctl.private_files import FILE_MODE, private_folder

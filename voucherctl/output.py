@@ -152,7 +152,7 @@ def _write(env: "Environment", text: str | None) -> None:
 
 
 def _write_csv(env: "Environment", items: Iterable[dict[str, Any]]) -> None:
-    rows = list(items)
+    rows = [_flattened(item) for item in items]
     header: dict[str, None] = {}
     for row in rows:
         header.update(dict.fromkeys(row))
@@ -162,6 +162,17 @@ def _write_csv(env: "Environment", items: Iterable[dict[str, Any]]) -> None:
     for row in rows:
         writer.writerow(csv_cell(row.get(key)) for key in header)
     _write(env, buffer.getvalue().rstrip("\n"))
+
+
+def _flattened(item: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested objects as columns of their own (``group.title``): a spreadsheet can sort them."""
+    flat: dict[str, Any] = {}
+    for key, value in item.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flattened(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def csv_cell(value: Any) -> str:

@@ -226,10 +226,15 @@ def reset(ctx: typer.Context, state: StatePath = None) -> None:
 
 
 def info(ctx: typer.Context) -> None:
-    """Print the sandbox's credentials and the ids of its seed data."""
+    """Print where the sandbox is served, its credentials and the ids of its seed data."""
     env = environment(ctx)
+    from voucherctl.clients import served_sandbox_url
     from voucherctl.sandbox import SANDBOX
 
-    details = SANDBOX.as_dict()
+    served = served_sandbox_url(env)
+    details = {
+        "served_at": served or "not served: each --sandbox command starts one of its own",
+        **SANDBOX.as_dict(),
+    }
     rows = [output.field(name, name) for name in details]
     output.print_record(env, details, rows, title="voucherctl sandbox")
