@@ -13,7 +13,6 @@ failure modes is decided here:
 """
 
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,7 +25,7 @@ import urllib3
 import urllib3.connection
 from requests.structures import CaseInsensitiveDict
 
-from voucherctl import __version__, pacing, redact
+from voucherctl import __version__, http_failures, pacing, redact
 from voucherctl.errors import (
     OutcomeUnknownError,
     RateLimitedError,
@@ -151,7 +150,7 @@ class HttpClient:
             if response is None:
                 continue  # nothing usable came back, and trying again is safe: it was retried
             if 300 <= response.status < 400:
-                location = _without_query(response.headers.get("Location", "?"))
+                location = http_failures.without_query(response.headers.get("Location", "?"))
                 raise VoucherctlError(
                     f"{what}: {host} answered HTTP {response.status}, a redirect to {location}; "
                     "voucherctl never follows redirects, check the base URL"
@@ -183,8 +182,8 @@ class HttpClient:
                 raise OutcomeUnknownError(message) from None
             raise ServerError(message) from None
         except requests.RequestException as exc:
-            reason = _reason(exc)
-            never_sent = _never_sent(exc)
+            reason = http_failures.reason(exc)
+            never_sent = http_failures.never_sent(exc)
             if (never_sent or not change) and attempt < READ_ATTEMPTS:
                 self._backoff(attempt, f"{host}: {reason}")
                 return None
@@ -240,7 +239,7 @@ class HttpClient:
                     raw.close()
             except requests.RequestException as exc:
                 if watchdog.expired:
-                    raise _timed_out(exc) from None
+                    raise http_failures.timed_out(exc) from None
                 raise
             if watchdog.expired:  # a body that ends with the connection looked complete
                 raise requests.exceptions.ReadTimeout("the exchange outlasted the timeout")
@@ -309,53 +308,6 @@ class _AnswerTooLarge(Exception):
 def _size(count: int) -> str:
     mib = 1024 * 1024
     return f"{count // mib} MiB" if count % mib == 0 else f"{count} bytes"
-
-
-def _timed_out(exc: requests.RequestException) -> requests.RequestException:
-    """The failure the watchdog caused, told as the timeout it is."""
-    if _never_sent(exc):  # cut off while connecting or in the TLS handshake
-        return requests.exceptions.ConnectTimeout("connecting outlasted the timeout")
-    return requests.exceptions.ReadTimeout("the exchange outlasted the timeout")
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
-    """True when the connection could not even be opened, so nothing reached the server."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError):
-        return True
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        text = str(exc)
-        return "NewConnectionError" in text or "NameResolutionError" in text
-    return False
-
-
-def _reason(exc: requests.RequestException) -> str:
-    """What went wrong, in a few words and with no request details (URLs can carry secrets)."""
-    text = str(exc)
-    if isinstance(exc, requests.exceptions.SSLError):
-        if "CERTIFICATE_VERIFY_FAILED" in text:
-            # OpenSSL's own words say which: self-signed, expired, another host's name, ...
-            detail = re.search(r"certificate verify failed: ([^()]+?)\s*\(_ssl", text)
-            because = f" ({detail.group(1)})" if detail else ""
-            return f"its TLS certificate could not be verified{because}"
-        return "the TLS handshake failed"
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "connecting timed out"
-    if isinstance(exc, requests.exceptions.Timeout):
-        return "no complete answer within the timeout"
-    if "NameResolutionError" in text or "Name or service not known" in text:
-        return "the host name could not be resolved"
-    if "Connection refused" in text:
-        return "connection refused"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return "the connection failed or was dropped"
-    return redact.scrub(type(exc).__name__)
-
-
-def _without_query(url: str) -> str:
-    """A URL to show, its query left out: a server can put anything there, credentials
-    percent-encoded past the scrubbing included. (Split by hand: urlsplit rejects some URLs.)"""
-    shown, query_mark, _ = url.partition("#")[0].partition("?")
-    return f"{shown}?..." if query_mark else shown
 
 
 def _resets(seconds: float) -> str:
