@@ -3,12 +3,14 @@
 Every API answer is an "SPP Container" whose ``data`` is the payload and whose ``error``
 explains a failure; OAuth answers are flat. This module turns both into Python values or
 :class:`VoucherctlError` with the exit code docs/contract.md#exit-codes assigns, and never prints.
+Every call is paced by the quota the containers report (docs/contract.md#wire-facts-spid).
 """
 
 import base64
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import quote
 
@@ -23,6 +25,8 @@ from voucherctl.errors import (
     error_class_for,
     exit_code_for_status,
 )
+from voucherctl.pacing import QuotaReport
+from voucherctl.spid_answers import quota_report
 
 if TYPE_CHECKING:
     from voucherctl.http import HttpClient, Response
@@ -172,23 +176,43 @@ class SpidClient:
         change: bool,
         data: dict[str, str] | None = None,
     ) -> tuple[Any, "Response"]:
-        token, from_cache = self._token()
-        response = self._request(method, path, token, what, change, data)
+        response = self._exchange(method, path, what, change, data=data)
+        return _unwrap(response, what, change), response
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        change: bool,
+        *,
+        data: dict[str, str] | None = None,
+    ) -> "Response":
+        """The answer to a call, sent with the server token as it is when the call goes out."""
+        sent: list[tuple[str, bool]] = []  # the token of each attempt, and if it was cached
+
+        def authorization() -> dict[str, str]:
+            token, from_cache = self._token()
+            sent.append((token, from_cache))
+            return {"Authorization": f"Bearer {token}"}
+
+        response = self._request(method, path, what, change, data, authorization)
+        token, from_cache = sent[-1]
         if response.status in (401, 403) and from_cache:
             # A cached token the server no longer takes: renew it once. The server refused
             # the request, so resending it (a handout too) cannot make a second change.
-            token = self._renew(token)
-            response = self._request(method, path, token, what, change, data)
-        return _unwrap(response, what, change), response
+            self._renew(token)
+            response = self._request(method, path, what, change, data, authorization)
+        return response
 
     def _request(
         self,
         method: str,
         path: str,
-        token: str,
         what: str,
         change: bool,
         data: dict[str, str] | None,
+        authorization: Callable[[], dict[str, str]],
     ) -> "Response":
         return self.http.request(
             method,
@@ -196,8 +220,10 @@ class SpidClient:
             what=what,
             change=change,
             data=data,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            headers={"Accept": "application/json"},
+            auth_headers=authorization,
             rate_limit=_rate_limit_wait,
+            quota=_quota,
         )
 
 
@@ -211,6 +237,11 @@ def _rate_limit_wait(response: "Response") -> float | None:
     except (TypeError, KeyError, ValueError):
         reset = 1.0
     return max(reset, 1.0)
+
+
+def _quota(response: "Response") -> QuotaReport | None:
+    """The quota a SPiD answer reports (every container does)."""
+    return quota_report(_json_or_none(response))
 
 
 def _unwrap(response: "Response", what: str, change: bool) -> Any:
