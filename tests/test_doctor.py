@@ -72,3 +72,21 @@ def test_clock_skew_beyond_five_minutes_fails(skew) -> None:
     check = _clock("spid", formatdate(time.time() - skew, usegmt=True))
 
     assert check.ok is (skew == 0)
+
+
+def test_doctor_says_answers_are_verified_when_they_were() -> None:
+    from voucherctl.cli.doctor import _spid_signatures
+    from voucherctl.credential_sets import SpidCredentials
+    from voucherctl.http import HttpClient
+    from voucherctl.spid import SpidClient
+
+    credentials = SpidCredentials(source="test", access_token="t", sign_secret="s")
+    client = SpidClient(HttpClient(timeout=1, max_wait=1), "https://spid.test", credentials)
+    client.signatures_seen.add("verified")
+
+    [check] = _spid_signatures(client)
+
+    assert (check.name, check.ok) == ("spid signatures", True)
+    assert (
+        check.detail == "SPiD's answers are signed (HMAC-SHA256) and verified with the sign secret"
+    )

@@ -1,9 +1,10 @@
 """SPiD (Schibsted account API v2) client: server token, SPP containers, error mapping.
 
-Every API answer is an "SPP Container" whose ``data`` is the payload and whose ``error``
-explains a failure; OAuth answers are flat. This module turns both into Python values or
-:class:`VoucherctlError` with the exit code docs/contract.md#exit-codes assigns, and never prints.
-Every call is paced by the quota the containers report (docs/contract.md#wire-facts-spid).
+Every API answer is an "SPP Container" whose ``data`` is the payload (signed, where SPiD signs:
+see spid_answers) and whose ``error`` explains a failure; OAuth answers are flat. This module
+turns both into Python values or :class:`VoucherctlError` with the exit code
+docs/contract.md#exit-codes assigns, and never prints. Every call is paced by the quota the
+containers report (docs/contract.md#wire-facts-spid).
 """
 
 import base64
@@ -21,12 +22,13 @@ from voucherctl.errors import (
     ExitCode,
     OutcomeUnknownError,
     RejectedError,
+    ServerError,
     VoucherctlError,
     error_class_for,
     exit_code_for_status,
 )
 from voucherctl.pacing import QuotaReport
-from voucherctl.spid_answers import quota_report
+from voucherctl.spid_answers import UNVERIFIED, BadSignature, open_data, quota_report
 
 if TYPE_CHECKING:
     from voucherctl.http import HttpClient, Response
@@ -48,6 +50,8 @@ class SpidClient:
         self.base_url = base_url
         self.credentials = credentials
         self._token_lock = threading.Lock()  # bulk workers share one token
+        # How the answers' data was vouched for: spid_answers.VERIFIED, UNVERIFIED, UNSIGNED.
+        self.signatures_seen: set[str] = set()
 
     # -- voucher calls ---------------------------------------------------------------------
 
@@ -177,7 +181,7 @@ class SpidClient:
         data: dict[str, str] | None = None,
     ) -> tuple[Any, "Response"]:
         response = self._exchange(method, path, what, change, data=data)
-        return _unwrap(response, what, change), response
+        return self._unwrap(response, what, change), response
 
     def _exchange(
         self,
@@ -226,6 +230,33 @@ class SpidClient:
             quota=_quota,
         )
 
+    def _unwrap(self, response: "Response", what: str, change: bool) -> Any:
+        """The container's ``data``, decoded and verified, or the error it reports."""
+        body = _json_or_none(response)
+        if not _is_container(body):
+            raise _error(response, what, change)
+        assert isinstance(body, dict)
+        if response.status >= 400 or _int(body.get("code"), 200) >= 400:
+            raise _error(response, what, change)
+        try:
+            data, signature = open_data(body, self.credentials.sign_secret)
+        except BadSignature as bad:
+            message = (
+                f"{what}: SPiD's answer failed its signature check ({bad}), so its data is not "
+                "trusted; check the sign secret (VOUCHERCTL_SPID_SIGN_SECRET)"
+            )
+            if change:
+                message += "; the change may or may not have been made"
+                raise OutcomeUnknownError(message) from None
+            raise ServerError(message) from None
+        if signature == UNVERIFIED and UNVERIFIED not in self.signatures_seen:
+            self.http.note(
+                "SPiD's answers are signed, but nothing is verified: no sign secret is known "
+                "(VOUCHERCTL_SPID_SIGN_SECRET, or 'voucherctl auth login spid --sign-secret')"
+            )
+        self.signatures_seen.add(signature)
+        return data
+
 
 def _rate_limit_wait(response: "Response") -> float | None:
     """Seconds until SPiD's quota resets (``request.reset``, at least 1) for a 420 answer."""
@@ -242,17 +273,6 @@ def _rate_limit_wait(response: "Response") -> float | None:
 def _quota(response: "Response") -> QuotaReport | None:
     """The quota a SPiD answer reports (every container does)."""
     return quota_report(_json_or_none(response))
-
-
-def _unwrap(response: "Response", what: str, change: bool) -> Any:
-    """The container's ``data``, or the error it reports."""
-    body = _json_or_none(response)
-    if not _is_container(body):
-        raise _error(response, what, change)
-    assert isinstance(body, dict)
-    if response.status >= 400 or _int(body.get("code"), 200) >= 400:
-        raise _error(response, what, change)
-    return body.get("data")
 
 
 def _error(response: "Response", what: str, change: bool) -> VoucherctlError:
