@@ -239,6 +239,26 @@ def test_a_pacer_shared_by_two_clients_is_one_quota(rsps, no_waiting) -> None:
         client(pacer=pacer).voucher("Y")
 
 
+def test_the_cli_exits_6_without_sending_when_the_pages_spend_the_quota(
+    cli, rsps, monkeypatch
+) -> None:
+    """``groups`` pages on; a page that reports the quota spent until after --max-wait stops
+    the listing before the next page is asked for."""
+    stubs.use_client_credentials(monkeypatch)
+    stubs.oauth_token(rsps)
+    page = [{"voucherGroupId": str(n)} for n in range(1000)]
+    rsps.get(
+        f"{stubs.SPID}/api/2/vouchers/groups",
+        json=answer(page, remaining=0, reset=600),
+    )
+
+    result = cli("groups", "--max-wait", "30")
+
+    assert result.exit_code == 6
+    assert result.stdout == ""
+    assert "its quota of 3600 requests is spent and resets in 600 s" in result.stderr
+
+
 @pytest.mark.parametrize(
     "request_field",
     [

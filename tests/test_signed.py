@@ -112,6 +112,13 @@ def test_a_signed_handout_is_decoded_and_verified(rsps) -> None:
     }
 
 
+def test_a_signed_collection_of_groups_is_decoded(rsps) -> None:
+    groups = [{"voucherGroupId": "47", "title": "Freebies for everyone!"}]
+    stubs.voucher_groups(rsps, None, body=signed(groups))
+
+    assert client(DOCS_SIGN_SECRET).groups() == groups
+
+
 def test_a_padded_signature_is_the_same_signature(rsps) -> None:
     stubs.get_voucher(rsps, "X", None, body={**DOCS_CONTAINER, "sig": DOCS_SIG + "="})
 
@@ -178,6 +185,12 @@ def test_a_handout_whose_signature_fails_has_an_unknown_outcome(rsps) -> None:
     assert error.exit_code == ExitCode.OUTCOME_UNKNOWN
     assert "signature check" in error.message
     assert "the change may or may not have been made" in error.message
+
+
+def test_a_groups_page_whose_signature_fails_is_exit_1(rsps) -> None:
+    stubs.voucher_groups(rsps, None, body=signed([{"voucherGroupId": "1"}], secret="other"))
+
+    assert failure(lambda: client(DOCS_SIGN_SECRET).groups()).exit_code == ExitCode.ERROR
 
 
 # -- no sign secret: decoded, nothing verified ---------------------------------------------

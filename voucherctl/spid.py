@@ -11,7 +11,7 @@ import base64
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import quote
 
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 RATE_LIMITED = 420
 DEFAULT_TOKEN_LIFETIME = 900.0  # SPiD's server tokens are JWTs that live 15 minutes
+PAGE_LIMIT = 1000  # SPiD's largest page
+MAX_PAGES = 1000  # a million groups; past that, a server that never ends its pages
 # 404s about the client, not the thing asked for: exit 4, not 3 (docs/contract.md#exit-codes).
 CLIENT_404_TEXTS = ("unknown client id", "client id mismatch")
 
@@ -82,14 +84,34 @@ class SpidClient:
             "the change may or may not have been made"
         )
 
-    def groups(self) -> list[dict[str, Any]]:
-        """All voucher groups of the client (``GET /api/2/vouchers/groups``)."""
-        data = self._call("GET", "/api/2/vouchers/groups", what="list voucher groups")
-        if isinstance(data, dict):
-            data = list(data.values())
-        if not isinstance(data, list) or not all(isinstance(g, dict) for g in data):
-            raise VoucherctlError("list voucher groups: SPiD answered an unexpected shape")
-        return data
+    def groups(
+        self, filters: Mapping[str, str] | None = None, *, pages: int = MAX_PAGES
+    ) -> list[dict[str, Any]]:
+        """Every voucher group of the client that matches ``filters`` (SPiD's: ``title``,
+        ``type``, ``campaignId``, ``productId``, each matched exactly), page after page
+        (``GET /api/2/vouchers/groups``); ``pages`` (1: a check that the groups can be read)
+        stops short of the end."""
+        what = "list voucher groups"
+        found: list[dict[str, Any]] = []
+        previous: list[dict[str, Any]] | None = None
+        for _ in range(pages):
+            params = {**(filters or {}), "limit": str(PAGE_LIMIT), "offset": str(len(found))}
+            response = self._exchange("GET", "/api/2/vouchers/groups", what, False, params=params)
+            if _nothing_found(response):
+                return found  # on the first page: nothing matches; on a later one: the end
+            page = _collection(self._unwrap(response, what, False), what)
+            if page and page == previous:
+                raise ServerError(
+                    f"{what}: SPiD answered offset {len(found)} with the page before it again; "
+                    "stopping rather than listing the same groups forever"
+                )
+            found += page
+            if len(page) < PAGE_LIMIT:
+                return found
+            previous = page
+        if pages < MAX_PAGES:
+            return found
+        raise ServerError(f"{what}: SPiD's pages did not end after {len(found)} groups")
 
     def group(self, group_id: str) -> dict[str, Any]:
         """One voucher group (``GET /api/2/vouchers/group/{id}``)."""
@@ -191,6 +213,7 @@ class SpidClient:
         change: bool,
         *,
         data: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
     ) -> "Response":
         """The answer to a call, sent with the server token as it is when the call goes out."""
         sent: list[tuple[str, bool]] = []  # the token of each attempt, and if it was cached
@@ -200,13 +223,13 @@ class SpidClient:
             sent.append((token, from_cache))
             return {"Authorization": f"Bearer {token}"}
 
-        response = self._request(method, path, what, change, data, authorization)
+        response = self._request(method, path, what, change, data, params, authorization)
         token, from_cache = sent[-1]
         if response.status in (401, 403) and from_cache:
             # A cached token the server no longer takes: renew it once. The server refused
             # the request, so resending it (a handout too) cannot make a second change.
             self._renew(token)
-            response = self._request(method, path, what, change, data, authorization)
+            response = self._request(method, path, what, change, data, params, authorization)
         return response
 
     def _request(
@@ -216,6 +239,7 @@ class SpidClient:
         what: str,
         change: bool,
         data: dict[str, str] | None,
+        params: dict[str, str] | None,
         authorization: Callable[[], dict[str, str]],
     ) -> "Response":
         return self.http.request(
@@ -224,6 +248,7 @@ class SpidClient:
             what=what,
             change=change,
             data=data,
+            params=params,
             headers={"Accept": "application/json"},
             auth_headers=authorization,
             rate_limit=_rate_limit_wait,
@@ -273,6 +298,23 @@ def _rate_limit_wait(response: "Response") -> float | None:
 def _quota(response: "Response") -> QuotaReport | None:
     """The quota a SPiD answer reports (every container does)."""
     return quota_report(_json_or_none(response))
+
+
+def _nothing_found(response: "Response") -> bool:
+    """SPiD's 404 for a search that finds nothing (a container, and not about the client)."""
+    if response.status != 404 or not _is_container(_json_or_none(response)):
+        return False
+    return not any(text in _failure_text(response).lower() for text in CLIENT_404_TEXTS)
+
+
+def _collection(data: Any, what: str) -> list[dict[str, Any]]:
+    """A collection's items: SPiD sends them as a list, or as an object keyed by id."""
+    if data is None:
+        return []
+    items = list(data.values()) if isinstance(data, dict) else data
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ServerError(f"{what}: SPiD answered an unexpected shape (no list in 'data')")
+    return items
 
 
 def _error(response: "Response", what: str, change: bool) -> VoucherctlError:
