@@ -196,14 +196,19 @@ class Server:
 
 
 @contextmanager
-def served_sandbox(tools: Tools, space: Workspace, *, latency_ms: int = 0) -> Iterator[Server]:
+def served_sandbox(
+    tools: Tools, space: Workspace, *, latency_ms: int = 0, options: Sequence[str] = ()
+) -> Iterator[Server]:
     """``voucherctl sandbox serve`` over the workspace's state file, once it listens.
 
-    Stopped with SIGTERM, as a supervisor would.
+    ``options`` go to ``sandbox serve`` as they are (``--quota 50``, ``--log``, ...); its
+    stderr goes to ``sandbox.log`` in the workspace. Stopped with SIGTERM, as a supervisor
+    would.
     """
     argv = [tools.voucherctl, "sandbox", "serve", "--port", "0", "--state", str(space.state)]
     if latency_ms:
         argv += ["--latency", str(latency_ms)]
+    argv += options
     log = (space.root / "sandbox.log").open("wb")
     server = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=log, env=space.environment(), text=True

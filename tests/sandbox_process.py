@@ -24,12 +24,15 @@ class Done:
 class SandboxProcess:
     """``voucherctl sandbox serve`` on a free port, over its own state file."""
 
-    def __init__(self, state: Path, *options: str) -> None:
+    def __init__(self, state: Path, *options: str, log: Path | None = None) -> None:
+        """``log``: the server's stderr (with ``--log``, a line per request) goes to this file."""
         self.state = state
+        self.log = log
+        self._log_file = log.open("w") if log else None
         self.process = subprocess.Popen(
             [VOUCHERCTL, "sandbox", "serve", "--port", "0", "--state", str(state), *options],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._log_file or subprocess.PIPE,
             text=True,
             env=base_environment(state.parent),
         )
@@ -37,7 +40,13 @@ class SandboxProcess:
         self.url = self.process.stdout.readline().strip()
         if not self.url.startswith("http://127.0.0.1:"):
             self.stop()
-            raise RuntimeError(f"sandbox did not start: {self.process.stderr.read()}")  # type: ignore[union-attr]
+            why = log.read_text() if log else self.process.stderr.read()  # type: ignore[union-attr]
+            raise RuntimeError(f"sandbox did not start: {why}")
+
+    def logged(self) -> list[str]:
+        """The request lines logged so far (``--log`` and ``log=`` given)."""
+        assert self.log is not None
+        return self.log.read_text().splitlines()
 
     def environment(self, **extra: str) -> dict[str, str]:
         """Variables that point the CLI at this server with the sandbox's credentials."""
@@ -67,7 +76,7 @@ class SandboxProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=10)
-        for stream in (self.process.stdout, self.process.stderr):
+        for stream in (self.process.stdout, self.process.stderr, self._log_file):
             if stream:
                 stream.close()
 

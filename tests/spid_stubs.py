@@ -108,11 +108,27 @@ def voucher_handout(
     )
 
 
-def voucher_groups(rsps: responses.RequestsMock, groups: list[dict[str, Any]]) -> Any:
+def voucher_groups(
+    rsps: responses.RequestsMock,
+    groups: Any,
+    *,
+    offset: int = 0,
+    filters: dict[str, str] | None = None,
+    status: int = 200,
+    error: str | None = None,
+    body: Any = None,
+) -> Any:
+    """One page of ``GET /api/2/vouchers/groups``: 1000 at most, from ``offset``."""
+    if body is None:
+        body = spid_container(
+            groups, code=status, error=error, kind="collection", obj="VoucherGroup"
+        )
+    query = {**(filters or {}), "limit": "1000", "offset": str(offset)}
     return rsps.get(
         f"{SPID}/api/2/vouchers/groups",
-        json=spid_container(groups, kind="collection", obj="VoucherGroup"),
-        match=[_bearer(TOKEN), matchers.query_param_matcher({})],
+        json=body,
+        status=status,
+        match=[_bearer(TOKEN), matchers.query_param_matcher(query)],
     )
 
 

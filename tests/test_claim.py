@@ -127,6 +127,7 @@ def test_warnings_go_to_stderr_unless_quiet(cli, rsps, quiet) -> None:
         (404, "user_not_found", 3),
         (401, "no_valid_session", 4),
         (403, "permission_denied_or_non_existent", 4),
+        (500, "permission_denied_or_non_existent", 4),  # as Spaaza sends it: not 7
         (400, "no_myprice_app", 4),
         (409, "voucher_already_claimed", 5),
         (400, "something_new", 5),

@@ -72,3 +72,35 @@ def test_clock_skew_beyond_five_minutes_fails(skew) -> None:
     check = _clock("spid", formatdate(time.time() - skew, usegmt=True))
 
     assert check.ok is (skew == 0)
+
+
+def test_doctor_reads_one_page_of_groups_not_all_of_them(cli, rsps, monkeypatch) -> None:
+    """Catches doctor listing every group (a client with 50,000 of them spends 50 requests of
+    its quota on a check)."""
+    spid_stubs.use_client_credentials(monkeypatch)
+    spid_stubs.oauth_token(rsps)
+    spid_stubs.voucher_groups(rsps, [{"voucherGroupId": str(n)} for n in range(1000)])
+
+    result = cli("doctor", "-o", "json")
+
+    found = checks(result.stdout)
+    assert found["spid read"]["detail"] == "token accepted; 1000+ voucher groups readable"
+    assert found["spid signatures"]["detail"] == "SPiD's answers are not signed"
+
+
+def test_doctor_says_answers_are_verified_when_they_were() -> None:
+    from voucherctl.cli.doctor import _spid_signatures
+    from voucherctl.credential_sets import SpidCredentials
+    from voucherctl.http import HttpClient
+    from voucherctl.spid import SpidClient
+
+    credentials = SpidCredentials(source="test", access_token="t", sign_secret="s")
+    client = SpidClient(HttpClient(timeout=1, max_wait=1), "https://spid.test", credentials)
+    client.signatures_seen.add("verified")
+
+    [check] = _spid_signatures(client)
+
+    assert (check.name, check.ok) == ("spid signatures", True)
+    assert (
+        check.detail == "SPiD's answers are signed (HMAC-SHA256) and verified with the sign secret"
+    )

@@ -37,23 +37,107 @@ def test_groups_table(cli, rsps) -> None:
     assert lines[4] == "9 Summer sale campaign shared 2014-08-06 11:47:25"
 
 
-def test_groups_filtered_by_title(cli, rsps) -> None:
+def test_filters_go_to_spid_in_its_names_and_title_is_exact(cli, rsps) -> None:
+    """Catches --title filtering by substring in the client instead of sending SPiD's exact
+    ``title``, and filters sent under other names than SPiD's."""
     stubs.oauth_token(rsps)
-    stubs.voucher_groups(rsps, [GROUP_47, GROUP_9])
+    wanted = {"title": "Summer sale", "type": "5", "campaignId": "12", "productId": "7"}
+    stubs.voucher_groups(rsps, [GROUP_9], filters=wanted)
 
-    result = cli("groups", "--title", "SUMMER", "-o", "jsonl")
+    result = cli(
+        "groups", "--title", "Summer sale", "--type", "campaign", "--campaign-id", "12",
+        "--product-id", "7", "-o", "jsonl",
+    )  # fmt: skip
 
-    assert [json.loads(line)["voucherGroupId"] for line in result.stdout.splitlines()] == ["9"]
+    assert result.exit_code == 0, result.stderr
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [GROUP_9]
+
+
+def test_a_type_is_taken_by_its_code_too(cli, rsps) -> None:
+    stubs.oauth_token(rsps)
+    stubs.voucher_groups(rsps, [GROUP_47], filters={"type": "8"})
+
+    assert json.loads(cli("groups", "--type", "8").stdout) == [GROUP_47]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--type", "coupon"], "--type must be a voucher type: 3 (giveaway), 5 (campaign)"),
+        (["--campaign-id", "x1"], "--campaign-id must be a positive whole number"),
+        (["--product-id", ""], "--product-id must be a positive whole number"),
+        (["--title", " "], "--title must not be empty"),
+    ],
+)
+def test_bad_filters_are_usage_errors_and_nothing_is_sent(cli, rsps, args, message) -> None:
+    result = cli("groups", *args)
+
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_every_page_is_read(cli, rsps) -> None:
+    """Catches listing only SPiD's first page (1000 groups at most) as if it were all."""
+    first = [{**GROUP_47, "voucherGroupId": str(n)} for n in range(1, 1001)]
+    stubs.oauth_token(rsps)
+    stubs.voucher_groups(rsps, first)
+    stubs.voucher_groups(rsps, [GROUP_9], offset=1000)
+
+    result = cli("groups", "-o", "json")
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == [*first, GROUP_9]
+
+
+def test_a_full_last_page_ends_with_spids_404(cli, rsps) -> None:
+    first = [{**GROUP_47, "voucherGroupId": str(n)} for n in range(1, 1001)]
+    stubs.oauth_token(rsps)
+    stubs.voucher_groups(rsps, first)
+    stubs.voucher_groups(rsps, None, offset=1000, status=404, error="No voucher groups found")
+
+    result = cli("groups", "-o", "json")
+
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)) == 1000
+
+
+def test_a_search_that_finds_nothing_is_an_empty_list(cli, rsps) -> None:
+    """Catches SPiD's 404 for an empty search reported as exit 3 instead of no groups."""
+    stubs.oauth_token(rsps)
+    stubs.voucher_groups(
+        rsps, None, filters={"title": "Nope"}, status=404, error="No voucher groups found"
+    )
+
+    result = cli("groups", "--title", "Nope", "-o", "json")
+
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "[]\n", "")
+
+
+def test_a_404_about_the_client_is_still_exit_4(cli, rsps) -> None:
+    stubs.oauth_token(rsps)
+    stubs.voucher_groups(rsps, None, status=404, error="Unknown client ID")
+
+    assert cli("groups").exit_code == 4
+
+
+def test_a_server_repeating_a_full_page_is_not_followed_forever(cli, rsps) -> None:
+    """Catches paging on without end when a server ignores ``offset``."""
+    page = [{**GROUP_47, "voucherGroupId": str(n)} for n in range(1, 1001)]
+    stubs.oauth_token(rsps)
+    stubs.voucher_groups(rsps, page)
+    stubs.voucher_groups(rsps, page, offset=1000)
+
+    result = cli("groups")
+
+    assert result.exit_code == 1
+    assert "with the page before it again" in result.stderr
 
 
 def test_a_collection_keyed_by_id_is_listed_too(cli, rsps) -> None:
     stubs.oauth_token(rsps)
-    rsps.get(
-        f"{stubs.SPID}/api/2/vouchers/groups",
-        json=stubs.spid_container({"47": GROUP_47}, kind="collection"),
-    )
+    stubs.voucher_groups(rsps, {"47": GROUP_47, "9": GROUP_9})
 
-    assert json.loads(cli("groups").stdout) == [GROUP_47]
+    assert json.loads(cli("groups").stdout) == [GROUP_47, GROUP_9]
 
 
 def test_group_shows_one_group(cli, rsps) -> None:

@@ -106,7 +106,11 @@ def test_status_and_doctor_say_answers_are_verified_never_showing_the_secret(
     spid = json.loads(status.stdout)[0]
     assert (spid["verifies_signatures"], spid["signatures"]) == (True, VERIFIED)
     checks = {check["name"]: check for check in json.loads(doctor.stdout)["checks"]}
-    assert checks["spid signatures"] == {"name": "spid signatures", "ok": True, "detail": VERIFIED}
+    assert checks["spid sign secret"] == {
+        "name": "spid sign secret",
+        "ok": True,
+        "detail": VERIFIED,
+    }
     for result in (status, doctor):
         assert SIGN_SECRET not in result.stdout + result.stderr
 

@@ -67,3 +67,19 @@ def test_an_unknown_user_is_exit_3(cli, rsps) -> None:
     )
 
     assert cli("vouchers", "--user-id", "9").exit_code == 3
+
+
+def test_permission_denied_with_http_500_is_exit_4_not_1(cli, rsps) -> None:
+    """Spaaza answers ``permission_denied_or_non_existent`` with HTTP 500: the error's name,
+    read before the status, makes it an authorization failure, not a server failure."""
+    stubs.get_user_vouchers(
+        rsps,
+        {"user_id": "9", "chain_id": "3"},
+        stubs.error(68, "permission_denied_or_non_existent", "Permission denied"),
+        status=500,
+    )
+
+    result = cli("vouchers", "--user-id", "9")
+
+    assert result.exit_code == 4
+    assert "HTTP 500: Permission denied (permission_denied_or_non_existent)" in result.stderr

@@ -75,6 +75,20 @@ class RateLimitedError(VoucherctlError):
     exit_code = ExitCode.RATE_LIMITED
 
 
+class QuotaSpentError(RateLimitedError):
+    """The API's quota is spent until ``resets_at`` (epoch seconds), later than ``--max-wait``.
+
+    The request was not carried out: either it was never sent, because the quota the last
+    answer reported had nothing left (``sent`` False), or the server refused it (420/429,
+    ``sent`` True). A bulk run starts no more rows on it (docs/contract.md#row-records-and-summary).
+    """
+
+    def __init__(self, message: str, *, resets_at: float, sent: bool) -> None:
+        super().__init__(message)
+        self.resets_at = resets_at
+        self.sent = sent
+
+
 class OutcomeUnknownError(VoucherctlError):
     """A change may or may not have reached the server: it must not be resent blindly."""
 

@@ -4,6 +4,8 @@ API clients (``spid``, ``spaaza``) describe each call (``change=True`` for anyth
 state) and get back a :class:`Response` with the whole body read; everything about the wire's
 failure modes is decided here:
 
+- every request waits its turn with the client's :class:`Pacer`, which follows the quota the
+  answers report (``quota``) and holds everyone back while the server rate limits;
 - reads are retried on 5xx and connection errors, with backoff;
 - a change is resent only when it certainly never left this machine (the connection could not
   be opened) or the server refused it for rate limiting; otherwise its outcome is unknown (exit 7);
@@ -13,7 +15,6 @@ failure modes is decided here:
 """
 
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,14 +27,15 @@ import urllib3
 import urllib3.connection
 from requests.structures import CaseInsensitiveDict
 
-from voucherctl import __version__, pacing, redact
+from voucherctl import __version__, http_failures, pacing, redact
 from voucherctl.errors import (
     OutcomeUnknownError,
+    QuotaSpentError,
     RateLimitedError,
     ServerError,
     VoucherctlError,
 )
-from voucherctl.pacing import Pacer
+from voucherctl.pacing import Pacer, QuotaExhausted, QuotaReport, Turn
 from voucherctl.watchdog import WATCHDOG, WatchedAdapter
 
 USER_AGENT = f"voucherctl/{__version__}"
@@ -45,6 +47,8 @@ LOG_BODY_CHARS = 4000
 
 RateLimitPolicy = Callable[["Response"], float | None]
 """Given a refused answer, seconds to wait before resending it, or None if not rate limited."""
+QuotaReader = Callable[["Response"], QuotaReport | None]
+"""What an answer says of the API's quota, or None when it says nothing."""
 
 
 @dataclass
@@ -78,8 +82,9 @@ class Response:
 class HttpClient:
     """Sends requests for one command; safe to share between threads of a bulk run.
 
-    Each thread gets its own keep-alive session; ``pacer`` (bulk runs) makes all threads wait
-    together when the server rate limits.
+    Each thread gets its own keep-alive session; ``pacer`` (shared by the workers of a bulk
+    run; a client of its own otherwise) makes all threads follow the quota and wait together
+    when the server rate limits.
     """
 
     def __init__(
@@ -93,7 +98,7 @@ class HttpClient:
         # --timeout takes any positive number; sockets and timers wait at most TIMEOUT_MAX.
         self.timeout = min(timeout, threading.TIMEOUT_MAX)
         self.max_wait = max_wait
-        self.pacer = pacer
+        self.pacer = pacer if pacer is not None else Pacer()
         self.last_server_date: str | None = None  # the Date header of the latest answer
         self._log = log
         self._local = threading.local()
@@ -132,26 +137,33 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         rate_limit: RateLimitPolicy | None = None,
+        quota: QuotaReader | None = None,
+        auth_headers: Callable[[], Mapping[str, str]] | None = None,
     ) -> Response:
         """Send a request and return the whole answer, whatever its status.
 
         ``what`` names the action in the user's words ("show voucher X") for error messages.
-        Raises only :class:`VoucherctlError` subclasses.
+        ``quota``: the API's quota counts this request, and its answers say how much is left.
+        ``auth_headers`` are made just before each attempt, after any wait for the quota, so
+        that a token renewed meanwhile goes out. Raises only :class:`VoucherctlError`
+        subclasses; :class:`QuotaSpentError` when the quota is spent for longer than
+        ``max_wait`` (then the request was not carried out).
         """
         host = urlsplit(url).netloc
         outgoing = requests.Request(
-            method, url, params=params, data=data, headers=headers, auth=auth
+            method, url, params=params, data=data, headers=dict(headers or {}), auth=auth
         )
         attempt = rate_limited = 0
+        waited = 0.0  # monotonic time this request has already waited until
         while True:
             attempt += 1
-            if self.pacer:
-                self.pacer.wait_turn()
-            response = self._attempt(outgoing, what, change, attempt)
+            response = self._paced_attempt(
+                outgoing, what, change, attempt, waited, quota, auth_headers
+            )
             if response is None:
                 continue  # nothing usable came back, and trying again is safe: it was retried
             if 300 <= response.status < 400:
-                location = _without_query(response.headers.get("Location", "?"))
+                location = http_failures.without_query(response.headers.get("Location", "?"))
                 raise VoucherctlError(
                     f"{what}: {host} answered HTTP {response.status}, a redirect to {location}; "
                     "voucherctl never follows redirects, check the base URL"
@@ -159,12 +171,50 @@ class HttpClient:
             wait = rate_limit(response) if rate_limit else None
             if wait is not None:
                 rate_limited += 1
-                self._wait_out_rate_limit(what, host, response.status, wait, rate_limited)
+                waited = self._wait_out_rate_limit(what, host, response.status, wait, rate_limited)
                 continue
             if response.status >= 500 and not change and attempt < READ_ATTEMPTS:
                 self._backoff(attempt, f"{host} answered HTTP {response.status}")
                 continue
             return response
+
+    def _paced_attempt(
+        self,
+        outgoing: requests.Request,
+        what: str,
+        change: bool,
+        attempt: int,
+        waited: float,
+        quota: QuotaReader | None,
+        auth_headers: Callable[[], Mapping[str, str]] | None,
+    ) -> "Response | None":
+        """One attempt, in its turn; what the answer says of the quota goes to the pacer."""
+        host = urlsplit(outgoing.url).netloc
+        turn = self._turn(what, host, counted=quota is not None, waited=waited)
+        report = None
+        try:
+            if auth_headers:
+                outgoing.headers.update(auth_headers())
+            response = self._attempt(outgoing, what, change, attempt)
+            if response is not None and quota is not None:
+                report = quota(response)
+        finally:
+            self.pacer.finished(turn, report)
+        return response
+
+    def _turn(self, what: str, host: str, *, counted: bool, waited: float) -> Turn:
+        """This request's turn to be sent; exit 6 when the quota is spent beyond --max-wait."""
+        try:
+            return self.pacer.wait_turn(counted=counted, max_wait=self.max_wait, waited=waited)
+        except QuotaExhausted as spent:
+            allowance = f"its quota of {spent.limit} requests" if spent.limit else "its quota"
+            raise QuotaSpentError(
+                f"{what}: rate limited by {host}: {allowance} is spent and "
+                f"{_resets(spent.seconds).removeprefix('the quota ')}, later than --max-wait "
+                f"({self.max_wait:g} s) allows; not sent",
+                resets_at=time.time() + spent.seconds,
+                sent=False,
+            ) from None
 
     def _attempt(
         self, outgoing: requests.Request, what: str, change: bool, attempt: int
@@ -183,8 +233,8 @@ class HttpClient:
                 raise OutcomeUnknownError(message) from None
             raise ServerError(message) from None
         except requests.RequestException as exc:
-            reason = _reason(exc)
-            never_sent = _never_sent(exc)
+            reason = http_failures.reason(exc)
+            never_sent = http_failures.never_sent(exc)
             if (never_sent or not change) and attempt < READ_ATTEMPTS:
                 self._backoff(attempt, f"{host}: {reason}")
                 return None
@@ -197,18 +247,25 @@ class HttpClient:
 
     def _wait_out_rate_limit(
         self, what: str, host: str, status: int, wait: float, times: int
-    ) -> None:
-        """Wait until the server takes requests again, or give up (exit 6)."""
+    ) -> float:
+        """Wait until the server takes requests again, or give up (exit 6); the monotonic
+        time waited until."""
         # "not <=": a reset a server gave as NaN or infinity means giving up too.
-        if not wait <= self.max_wait or times > RATE_LIMIT_RETRIES:
+        if not wait <= self.max_wait:
+            raise QuotaSpentError(
+                f"{what}: rate limited by {host} (HTTP {status}); {_resets(wait)}, later than "
+                f"--max-wait ({self.max_wait:g} s) allows",
+                resets_at=time.time() + wait,
+                sent=True,
+            )
+        if times > RATE_LIMIT_RETRIES:
             raise RateLimitedError(
                 f"{what}: rate limited by {host} (HTTP {status}); {_resets(wait)}"
             )
         self._note(f"rate limited by {host}; waiting {wait:.0f} s before resending")
-        if self.pacer:
-            self.pacer.hold_all(wait)  # everyone waits; wait_turn() blocks this one too
-        else:
-            pacing.pause(wait)
+        until = self.pacer.hold_all(wait)  # everyone waits, this one here
+        pacing.pause(wait)
+        return until
 
     def _exchange_once(self, outgoing: requests.Request) -> Response:
         request = self._session.prepare_request(outgoing)
@@ -240,7 +297,7 @@ class HttpClient:
                     raw.close()
             except requests.RequestException as exc:
                 if watchdog.expired:
-                    raise _timed_out(exc) from None
+                    raise http_failures.timed_out(exc) from None
                 raise
             if watchdog.expired:  # a body that ends with the connection looked complete
                 raise requests.exceptions.ReadTimeout("the exchange outlasted the timeout")
@@ -250,6 +307,10 @@ class HttpClient:
         delay = min(0.5 * 2 ** (attempt - 1), 4.0) * random.uniform(0.8, 1.2)
         self._note(f"{why}; retrying in {delay:.1f} s")
         pacing.pause(delay)
+
+    def note(self, message: str) -> None:
+        """A ``--verbose`` line about the exchange (API clients never print)."""
+        self._note(message)
 
     def _note(self, message: str) -> None:
         if self._log:
@@ -309,53 +370,6 @@ class _AnswerTooLarge(Exception):
 def _size(count: int) -> str:
     mib = 1024 * 1024
     return f"{count // mib} MiB" if count % mib == 0 else f"{count} bytes"
-
-
-def _timed_out(exc: requests.RequestException) -> requests.RequestException:
-    """The failure the watchdog caused, told as the timeout it is."""
-    if _never_sent(exc):  # cut off while connecting or in the TLS handshake
-        return requests.exceptions.ConnectTimeout("connecting outlasted the timeout")
-    return requests.exceptions.ReadTimeout("the exchange outlasted the timeout")
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
-    """True when the connection could not even be opened, so nothing reached the server."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError):
-        return True
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        text = str(exc)
-        return "NewConnectionError" in text or "NameResolutionError" in text
-    return False
-
-
-def _reason(exc: requests.RequestException) -> str:
-    """What went wrong, in a few words and with no request details (URLs can carry secrets)."""
-    text = str(exc)
-    if isinstance(exc, requests.exceptions.SSLError):
-        if "CERTIFICATE_VERIFY_FAILED" in text:
-            # OpenSSL's own words say which: self-signed, expired, another host's name, ...
-            detail = re.search(r"certificate verify failed: ([^()]+?)\s*\(_ssl", text)
-            because = f" ({detail.group(1)})" if detail else ""
-            return f"its TLS certificate could not be verified{because}"
-        return "the TLS handshake failed"
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "connecting timed out"
-    if isinstance(exc, requests.exceptions.Timeout):
-        return "no complete answer within the timeout"
-    if "NameResolutionError" in text or "Name or service not known" in text:
-        return "the host name could not be resolved"
-    if "Connection refused" in text:
-        return "connection refused"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return "the connection failed or was dropped"
-    return redact.scrub(type(exc).__name__)
-
-
-def _without_query(url: str) -> str:
-    """A URL to show, its query left out: a server can put anything there, credentials
-    percent-encoded past the scrubbing included. (Split by hand: urlsplit rejects some URLs.)"""
-    shown, query_mark, _ = url.partition("#")[0].partition("?")
-    return f"{shown}?..." if query_mark else shown
 
 
 def _resets(seconds: float) -> str:

@@ -1,14 +1,17 @@
 """SPiD (Schibsted account API v2) client: server token, SPP containers, error mapping.
 
-Every API answer is an "SPP Container" whose ``data`` is the payload and whose ``error``
-explains a failure; OAuth answers are flat. This module turns both into Python values or
-:class:`VoucherctlError` with the exit code docs/contract.md#exit-codes assigns, and never prints.
+Every API answer is an "SPP Container" whose ``data`` is the payload (signed, where SPiD signs:
+see spid_answers) and whose ``error`` explains a failure; OAuth answers are flat. This module
+turns both into Python values or :class:`VoucherctlError` with the exit code
+docs/contract.md#exit-codes assigns, and never prints. Every call is paced by the quota the
+containers report (docs/contract.md#wire-facts-spid).
 """
 
 import base64
 import re
 import threading
 import time
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import quote
 
@@ -19,16 +22,21 @@ from voucherctl.errors import (
     ExitCode,
     OutcomeUnknownError,
     RejectedError,
+    ServerError,
     VoucherctlError,
     error_class_for,
     exit_code_for_status,
 )
+from voucherctl.pacing import QuotaReport
+from voucherctl.spid_answers import UNVERIFIED, BadSignature, open_data, quota_report
 
 if TYPE_CHECKING:
     from voucherctl.http import HttpClient, Response
 
 RATE_LIMITED = 420
 DEFAULT_TOKEN_LIFETIME = 900.0  # SPiD's server tokens are JWTs that live 15 minutes
+PAGE_LIMIT = 1000  # SPiD's largest page
+MAX_PAGES = 1000  # a million groups; past that, a server that never ends its pages
 # 404s about the client, not the thing asked for: exit 4, not 3 (docs/contract.md#exit-codes).
 CLIENT_404_TEXTS = ("unknown client id", "client id mismatch")
 
@@ -45,6 +53,8 @@ class SpidClient:
         self.base_url = base_url
         self.credentials = credentials
         self._token_lock = threading.Lock()  # bulk workers share one token
+        # How the answers' data was vouched for: spid_answers.VERIFIED, UNVERIFIED, UNSIGNED.
+        self.signatures_seen: set[str] = set()
 
     # -- voucher calls ---------------------------------------------------------------------
 
@@ -75,14 +85,34 @@ class SpidClient:
             "the change may or may not have been made"
         )
 
-    def groups(self) -> list[dict[str, Any]]:
-        """All voucher groups of the client (``GET /api/2/vouchers/groups``)."""
-        data = self._call("GET", "/api/2/vouchers/groups", what="list voucher groups")
-        if isinstance(data, dict):
-            data = list(data.values())
-        if not isinstance(data, list) or not all(isinstance(g, dict) for g in data):
-            raise VoucherctlError("list voucher groups: SPiD answered an unexpected shape")
-        return data
+    def groups(
+        self, filters: Mapping[str, str] | None = None, *, pages: int = MAX_PAGES
+    ) -> list[dict[str, Any]]:
+        """Every voucher group of the client that matches ``filters`` (SPiD's: ``title``,
+        ``type``, ``campaignId``, ``productId``, each matched exactly), page after page
+        (``GET /api/2/vouchers/groups``); ``pages`` (1: a check that the groups can be read)
+        stops short of the end."""
+        what = "list voucher groups"
+        found: list[dict[str, Any]] = []
+        previous: list[dict[str, Any]] | None = None
+        for _ in range(pages):
+            params = {**(filters or {}), "limit": str(PAGE_LIMIT), "offset": str(len(found))}
+            response = self._exchange("GET", "/api/2/vouchers/groups", what, False, params=params)
+            if _nothing_found(response):
+                return found  # on the first page: nothing matches; on a later one: the end
+            page = _collection(self._unwrap(response, what, False), what)
+            if page and page == previous:
+                raise ServerError(
+                    f"{what}: SPiD answered offset {len(found)} with the page before it again; "
+                    "stopping rather than listing the same groups forever"
+                )
+            found += page
+            if len(page) < PAGE_LIMIT:
+                return found
+            previous = page
+        if pages < MAX_PAGES:
+            return found
+        raise ServerError(f"{what}: SPiD's pages did not end after {len(found)} groups")
 
     def group(self, group_id: str) -> dict[str, Any]:
         """One voucher group (``GET /api/2/vouchers/group/{id}``)."""
@@ -173,23 +203,45 @@ class SpidClient:
         change: bool,
         data: dict[str, str] | None = None,
     ) -> tuple[Any, "Response"]:
-        token, from_cache = self._token()
-        response = self._request(method, path, token, what, change, data)
+        response = self._exchange(method, path, what, change, data=data)
+        return self._unwrap(response, what, change), response
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        change: bool,
+        *,
+        data: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> "Response":
+        """The answer to a call, sent with the server token as it is when the call goes out."""
+        sent: list[tuple[str, bool]] = []  # the token of each attempt, and if it was cached
+
+        def authorization() -> dict[str, str]:
+            token, from_cache = self._token()
+            sent.append((token, from_cache))
+            return {"Authorization": f"Bearer {token}"}
+
+        response = self._request(method, path, what, change, data, params, authorization)
+        token, from_cache = sent[-1]
         if response.status in (401, 403) and from_cache:
             # A cached token the server no longer takes: renew it once. The server refused
             # the request, so resending it (a handout too) cannot make a second change.
-            token = self._renew(token)
-            response = self._request(method, path, token, what, change, data)
-        return _unwrap(response, what, change), response
+            self._renew(token)
+            response = self._request(method, path, what, change, data, params, authorization)
+        return response
 
     def _request(
         self,
         method: str,
         path: str,
-        token: str,
         what: str,
         change: bool,
         data: dict[str, str] | None,
+        params: dict[str, str] | None,
+        authorization: Callable[[], dict[str, str]],
     ) -> "Response":
         return self.http.request(
             method,
@@ -197,9 +249,39 @@ class SpidClient:
             what=what,
             change=change,
             data=data,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            params=params,
+            headers={"Accept": "application/json"},
+            auth_headers=authorization,
             rate_limit=_rate_limit_wait,
+            quota=_quota,
         )
+
+    def _unwrap(self, response: "Response", what: str, change: bool) -> Any:
+        """The container's ``data``, decoded and verified, or the error it reports."""
+        body = _json_or_none(response)
+        if not _is_container(body):
+            raise _error(response, what, change)
+        assert isinstance(body, dict)
+        if response.status >= 400 or _int(body.get("code"), 200) >= 400:
+            raise _error(response, what, change)
+        try:
+            data, signature = open_data(body, self.credentials.sign_secret)
+        except BadSignature as bad:
+            message = (
+                f"{what}: SPiD's answer failed its signature check ({bad}), so its data is not "
+                "trusted; check the sign secret (VOUCHERCTL_SPID_SIGN_SECRET)"
+            )
+            if change:
+                message += "; the change may or may not have been made"
+                raise OutcomeUnknownError(message) from None
+            raise ServerError(message) from None
+        if signature == UNVERIFIED and UNVERIFIED not in self.signatures_seen:
+            self.http.note(
+                "SPiD's answers are signed, but nothing is verified: no sign secret is known "
+                "(VOUCHERCTL_SPID_SIGN_SECRET, or 'voucherctl auth login spid --sign-secret')"
+            )
+        self.signatures_seen.add(signature)
+        return data
 
 
 def _rate_limit_wait(response: "Response") -> float | None:
@@ -214,15 +296,26 @@ def _rate_limit_wait(response: "Response") -> float | None:
     return max(reset, 1.0)
 
 
-def _unwrap(response: "Response", what: str, change: bool) -> Any:
-    """The container's ``data``, or the error it reports."""
-    body = _json_or_none(response)
-    if not _is_container(body):
-        raise _error(response, what, change)
-    assert isinstance(body, dict)
-    if response.status >= 400 or _int(body.get("code"), 200) >= 400:
-        raise _error(response, what, change)
-    return body.get("data")
+def _quota(response: "Response") -> QuotaReport | None:
+    """The quota a SPiD answer reports (every container does)."""
+    return quota_report(_json_or_none(response))
+
+
+def _nothing_found(response: "Response") -> bool:
+    """SPiD's 404 for a search that finds nothing (a container, and not about the client)."""
+    if response.status != 404 or not _is_container(_json_or_none(response)):
+        return False
+    return not any(text in _failure_text(response).lower() for text in CLIENT_404_TEXTS)
+
+
+def _collection(data: Any, what: str) -> list[dict[str, Any]]:
+    """A collection's items: SPiD sends them as a list, or as an object keyed by id."""
+    if data is None:
+        return []
+    items = list(data.values()) if isinstance(data, dict) else data
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ServerError(f"{what}: SPiD answered an unexpected shape (no list in 'data')")
+    return items
 
 
 def _error(response: "Response", what: str, change: bool) -> VoucherctlError:

@@ -16,7 +16,7 @@ from voucherctl.credentials import signatures
 from voucherctl.env import Environment
 from voucherctl.errors import ExitCode, VoucherctlError
 from voucherctl.spaaza import SpaazaClient
-from voucherctl.spid import SpidClient
+from voucherctl.spid import PAGE_LIMIT, SpidClient
 
 Api = TypeVar("Api", SpidClient, SpaazaClient)
 
@@ -105,13 +105,37 @@ def _spid(env: Environment) -> list[Check]:
 
     if not (env.options.sandbox or env.var("VOUCHERCTL_SPID_URL") or env.profile.spid.base_url):
         return []
-    return _api_checks(env, "spid", lambda: clients.spid(env), _spid_read)
+    return _api_checks(env, "spid", lambda: clients.spid(env), _spid_read, _spid_signatures)
 
 
 def _spid_read(client: SpidClient) -> str:
     client.authenticate()
-    groups = client.groups()
-    return f"token accepted; {len(groups)} voucher groups readable"
+    groups = client.groups(pages=1)  # a check: a client with many groups need not list them all
+    more = "+" if len(groups) >= PAGE_LIMIT else ""
+    return f"token accepted; {len(groups)}{more} voucher groups readable"
+
+
+def _spid_signatures(client: SpidClient) -> list[Check]:
+    """Whether the answers just read were signed, and verified (docs/contract.md#credentials)."""
+    from voucherctl.spid_answers import UNSIGNED, UNVERIFIED
+
+    seen = client.signatures_seen
+    if not seen:
+        detail = "no answer carried data; whether SPiD signs its answers is not known"
+    elif seen == {UNSIGNED}:
+        detail = "SPiD's answers are not signed"
+        if client.credentials.sign_secret is not None:
+            detail += "; the sign secret is not used"
+    elif UNVERIFIED in seen:
+        detail = (
+            "SPiD's answers are signed (HMAC-SHA256) but not verified: no sign secret is known; "
+            "set VOUCHERCTL_SPID_SIGN_SECRET or run 'voucherctl auth login spid --sign-secret'"
+        )
+    else:
+        detail = "SPiD's answers are signed (HMAC-SHA256) and verified with the sign secret"
+        if UNSIGNED in seen:
+            detail += "; some answers are not signed"
+    return [Check("spid signatures", True, detail)]
 
 
 def _spaaza(env: Environment) -> list[Check]:
@@ -131,7 +155,11 @@ def _spaaza_read(env: Environment) -> Callable[[SpaazaClient], str]:
 
 
 def _api_checks(
-    env: Environment, api: str, build: Callable[[], Api], read: Callable[[Api], str]
+    env: Environment,
+    api: str,
+    build: Callable[[], Api],
+    read: Callable[[Api], str],
+    after_read: Callable[[Api], list[Check]] | None = None,
 ) -> list[Check]:
     try:
         client = build()
@@ -145,13 +173,15 @@ def _api_checks(
     if "keyring" in source:
         checks.append(_keyring_check())
     if isinstance(client, SpidClient):
-        checks.append(Check(f"{api} signatures", True, signatures(client.credentials)))
+        checks.append(Check(f"{api} sign secret", True, signatures(client.credentials)))
     try:
         detail = read(client)
     except VoucherctlError as exc:
         checks.append(Check(f"{api} read", False, exc.message, exc.exit_code))
         return checks
     checks.append(Check(f"{api} read", True, detail))
+    if after_read is not None:
+        checks += after_read(client)
     checks.append(_clock(api, client.http.last_server_date))
     return checks
 

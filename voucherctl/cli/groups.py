@@ -7,6 +7,7 @@ import typer
 from voucherctl import output
 from voucherctl.cli import validate
 from voucherctl.cli.command import environment
+from voucherctl.errors import UsageError
 from voucherctl.spid import TYPE_NAMES
 
 
@@ -47,18 +48,62 @@ def groups(
     ctx: typer.Context,
     title: Annotated[
         str | None,
-        typer.Option("--title", metavar="TEXT", help="Only groups whose title contains TEXT."),
+        typer.Option(
+            "--title",
+            metavar="TEXT",
+            help="Only the groups titled exactly TEXT (SPiD matches the whole title, not a "
+            "part of it).",
+        ),
+    ] = None,
+    group_type: Annotated[
+        str | None,
+        typer.Option(
+            "--type",
+            metavar="TYPE",
+            help="Only groups of this voucher type: 5 or campaign, 8 or 'payment method', "
+            "3 or giveaway, 6 or 'free with order'.",
+        ),
+    ] = None,
+    campaign_id: Annotated[
+        str | None,
+        typer.Option("--campaign-id", metavar="ID", help="Only the groups of this campaign."),
+    ] = None,
+    product_id: Annotated[
+        str | None,
+        typer.Option("--product-id", metavar="ID", help="Only the groups of this product."),
     ] = None,
 ) -> None:
-    """List the SPiD voucher groups of the client."""
+    """List the SPiD voucher groups of the client.
+
+    Every page is read (1000 groups a page). The filters are SPiD's own, sent with the request,
+    and all of them must match; a search that finds nothing prints an empty list.
+    """
     env = environment(ctx)
+    filters: dict[str, str] = {}  # SPiD's names
+    if title is not None:
+        filters["title"] = validate.text(title, "--title")
+    if group_type is not None:
+        filters["type"] = _voucher_type(group_type)
+    if campaign_id is not None:
+        filters["campaignId"] = validate.numeric_id(campaign_id, "--campaign-id")
+    if product_id is not None:
+        filters["productId"] = validate.numeric_id(product_id, "--product-id")
     from voucherctl import clients
 
-    found = clients.spid(env).groups()
-    if title:
-        wanted = title.casefold()
-        found = [g for g in found if wanted in str(g.get("title", "")).casefold()]
+    found = clients.spid(env).groups(filters)
     output.print_list(env, found, GROUP_COLUMNS, title="Voucher groups")
+
+
+def _voucher_type(value: str) -> str:
+    """A voucher type by its code or its name ("5", "campaign")."""
+    wanted = value.strip().casefold()
+    by_name = {name.casefold(): code for code, name in TYPE_NAMES.items()}
+    if wanted in TYPE_NAMES:
+        return wanted
+    if wanted in by_name:
+        return by_name[wanted]
+    known = ", ".join(f"{code} ({name})" for code, name in sorted(TYPE_NAMES.items()))
+    raise UsageError(f"--type must be a voucher type: {known}; not {value!r}")
 
 
 def group(
