@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from tests import spid_stubs as stubs
+from tests.conftest import spid_container
 
 
 @pytest.fixture(autouse=True)
@@ -272,3 +273,41 @@ def test_a_typed_chain_id_for_a_file_with_the_column_is_refused(cli, rsps, tmp_p
 
     assert result.exit_code == 2
     assert "chain_id that a command-line option also gives" in result.stderr
+
+
+def test_in_a_log_progress_is_a_plain_line_now_and_then(cli, rsps, tmp_path, monkeypatch) -> None:
+    """Hours-long runs in cron or CI say how far they are without carriage-return animation."""
+    import time as clock
+
+    monkeypatch.setattr("voucherctl.bulk.progress.LOG_EVERY_SECONDS", 0.05)
+    source = csv_file(
+        tmp_path, "userId,voucherGroupId\n" + "".join(f"{u},47\n" for u in range(1, 7))
+    )
+    stubs.oauth_token(rsps)
+
+    def slow(request):  # each handout takes a moment, so the progress line comes round
+        clock.sleep(0.04)
+        return (200, {}, json.dumps(spid_container({"success": True}, obj="Success")))
+
+    rsps.add_callback("POST", f"{stubs.SPID}/api/2/voucher_handout", callback=slow)
+
+    result = cli("handout", "--from", source, "--concurrency", "1")
+
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if " of 6 rows (" in line]
+    assert lines and "\r" not in result.stderr
+    assert lines[0].startswith("handout: ") and "rows/s" in lines[0]
+
+
+def test_the_progress_line_says_when_the_quota_resets() -> None:
+    from voucherctl.bulk.progress import Progress
+    from voucherctl.env import Environment
+    from voucherctl.pacing import Pacer, clock_time
+
+    pacer = Pacer()
+    pacer.waiting_until = 2_000_000_000.0
+    progress = Progress(Environment(), "handout", 300, pacer)
+    progress.done = 100
+
+    assert progress.line().startswith("handout: 100 of 300 rows (33%), ")
+    assert progress.line().endswith(f"; waiting for the quota to reset at {clock_time(2e9)}")

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from voucherctl import output
+from voucherctl.bulk.progress import Progress
 from voucherctl.bulk.rows import Row
-from voucherctl.errors import VoucherctlError
+from voucherctl.errors import ExitCode, VoucherctlError
 
 if TYPE_CHECKING:
     from voucherctl.env import Environment
+    from voucherctl.pacing import Pacer
 
 OUTCOMES = ("ok", "failed", "skipped", "unknown")
 MAX_TABLE_ROWS = 200  # a terminal shows the rows that need attention, not ten thousand
@@ -30,6 +32,7 @@ class Outcome:
     error: str | None = None
     result: dict[str, Any] | None = None
     journal_error: str | None = None  # the outcome could not be recorded: the run stops
+    stops_run: "tuple[ExitCode, str] | None" = None  # the run cannot go on: why, and its code
 
     def record(self) -> dict[str, Any]:
         return {
@@ -45,7 +48,14 @@ class Outcome:
 class Report:
     """Prints each row as it ends (thread-safe) and counts outcomes for the summary."""
 
-    def __init__(self, env: "Environment", command: str, columns: tuple[str, ...], total: int):
+    def __init__(
+        self,
+        env: "Environment",
+        command: str,
+        columns: tuple[str, ...],
+        total: int,
+        pacer: "Pacer | None" = None,
+    ):
         self.env = env
         self.command = command
         self.columns = columns
@@ -57,8 +67,7 @@ class Report:
         self._started = time.monotonic()
         self._first = True
         self._attention: list[Outcome] = []
-        self._progress: Any = None
-        self._task: Any = None
+        self._progress = Progress(env, command, total, pacer)
         self.output_error: str | None = None
 
     def __enter__(self) -> "Report":
@@ -67,13 +76,11 @@ class Report:
             self._emit(_csv_line(header))
         elif self.format == "json":
             self._emit("[", end="")
-        if self.env.stderr_isatty and not self.env.options.quiet:
-            self._start_progress()
+        self._progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+        self._progress.stop()
         if self.format == "json":
             self._emit("]" if self._first else "\n]")
         elif self.format == "table":
@@ -96,9 +103,7 @@ class Report:
                 len(self._attention) < MAX_TABLE_ROWS
             ):
                 self._attention.append(outcome)
-            if self._progress is not None:
-                bad = self.counts["failed"] + self.counts["unknown"]
-                self._progress.update(self._task, advance=1, bad=bad)
+            self._progress.row_ended(outcome.outcome in ("failed", "unknown"))
 
     def summary(self, *, not_started: int = 0, journal: str | None = None) -> str:
         seconds = time.monotonic() - self._started
@@ -142,36 +147,6 @@ class Report:
                 f"stdout stopped taking the rows' outcomes ({reason}); no more rows were "
                 "started. The journal has every outcome: run the same command again to go on"
             )
-
-    def _start_progress(self) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            ProgressColumn,
-            Task,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-        from rich.text import Text
-
-        class RateColumn(ProgressColumn):
-            def render(self, task: Task) -> Text:
-                return Text(f"{task.speed:.0f}/s" if task.speed else "")
-
-        self._progress = Progress(
-            TextColumn(self.command),
-            BarColumn(),
-            MofNCompleteColumn(),
-            RateColumn(),
-            TextColumn("failed or unknown: {task.fields[bad]}"),
-            TimeRemainingColumn(),
-            console=Console(file=self.env.stderr),
-            transient=True,
-        )
-        self._task = self._progress.add_task(self.command, total=self.total, bad=0)
-        self._progress.start()
 
     def _print_table(self) -> None:
         if not self._attention:

@@ -53,13 +53,16 @@ def run(
         if options.dry_run:
             print_dry_run(env, source, operation, fills)
             return ExitCode.OK
-        target = start(Pacer(options.max_rate))
+        pacer = Pacer(options.max_rate)
+        target = start(pacer)
         target.client.authenticate()  # a refused credential stops the run before any row
         _check_rows(env, source, operation, fills, target.client)
         journal = _open_journal(env, options, operation, source, target, fills)
         try:
             _check_legacy_rows(journal, source, operation, fills)
-            return send_rows(env, source, operation, fills, options, target.client, journal, total)
+            return send_rows(
+                env, source, operation, fills, options, target.client, journal, total, pacer
+            )
         finally:
             journal.close()
     finally:

@@ -16,8 +16,9 @@ from voucherctl.bulk.journal import OK, UNKNOWN, Journal, JournalWriteError
 from voucherctl.bulk.report import Outcome, Report
 from voucherctl.bulk.rows import Row, Source
 from voucherctl.env import Environment
-from voucherctl.errors import ExitCode, VoucherctlError
+from voucherctl.errors import ExitCode, QuotaSpentError, VoucherctlError
 from voucherctl.operation import BulkOptions, Client, Fills, Operation
+from voucherctl.pacing import Pacer, clock_time
 
 NOT_RESENT = (
     "an earlier run sent this row and got no answer, and the voucher's state does not show "
@@ -41,6 +42,15 @@ class _Stop:
                 self.code, self.message = code, message
         self.event.set()
 
+    def after(self, outcome: Outcome, output_error: str | None) -> None:
+        """Stop starting rows when how this row ended says the run cannot go on."""
+        if outcome.exit_code == ExitCode.AUTH:
+            self.now(ExitCode.AUTH)
+        if outcome.stops_run is not None:
+            self.now(*outcome.stops_run)
+        if outcome.journal_error or output_error:
+            self.now(ExitCode.ERROR, outcome.journal_error or output_error)
+
 
 def send_rows(
     env: Environment,
@@ -51,6 +61,7 @@ def send_rows(
     client: Client,
     journal: Journal,
     total: int,
+    pacer: Pacer | None = None,
 ) -> ExitCode:
     """Send every row; the exit code of the run."""
     stop = _Stop()
@@ -63,27 +74,15 @@ def send_rows(
         except JournalWriteError as exc:  # before the row was sent: it is not started
             stop.now(ExitCode.ERROR, exc.message)
             return
-        if outcome.exit_code == ExitCode.AUTH:
-            stop.now(ExitCode.AUTH)
         report.add(outcome)
-        if outcome.journal_error or report.output_error:
-            stop.now(ExitCode.ERROR, outcome.journal_error or report.output_error)
+        stop.after(outcome, report.output_error)
 
     journal.begin_run()
     with (
-        Report(env, operation.command, operation.columns, total) as report,
+        Report(env, operation.command, operation.columns, total, pacer) as report,
         _stopped_by_signals(stop),
     ):
-        in_flight: set[Future[None]] = set()
-        with ThreadPoolExecutor(options.concurrency, thread_name_prefix="bulk") as pool:
-            for row in source.rows(operation, fills):
-                if stop.event.is_set():
-                    break
-                while len(in_flight) >= options.concurrency * 2:
-                    _, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                in_flight.add(pool.submit(process, row))
-            for future in in_flight:
-                future.result()
+        _dispatch(source.rows(operation, fills), options.concurrency, process, stop)
     not_started = total - sum(report.counts.values())
     _end_run(journal, stop, not_started)
     if stop.message:
@@ -94,6 +93,23 @@ def send_rows(
     if report.counts["failed"] or report.counts["unknown"]:
         return ExitCode.BULK_FAILED
     return ExitCode.OK
+
+
+def _dispatch(
+    rows: Iterator[Row], concurrency: int, process: Callable[[Row], None], stop: "_Stop"
+) -> None:
+    """``process`` every row on ``concurrency`` workers, the input read only a little ahead;
+    once the run stops, no more rows start."""
+    in_flight: set[Future[None]] = set()
+    with ThreadPoolExecutor(concurrency, thread_name_prefix="bulk") as pool:
+        for row in rows:
+            if stop.event.is_set():
+                break
+            while len(in_flight) >= concurrency * 2:
+                _, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            in_flight.add(pool.submit(process, row))
+        for future in in_flight:
+            future.result()
 
 
 def _end_run(journal: Journal, stop: _Stop, not_started: int) -> None:
@@ -119,6 +135,15 @@ def _run_row(
     journal.sent(row)  # raises JournalWriteError: then nothing was sent
     try:
         outcome = Outcome(row, "ok", int(ExitCode.OK), result=operation.call(client, row.params))
+    except QuotaSpentError as exc:  # not carried out, sent or not: the row failed, safely
+        outcome = Outcome(row, "failed", int(exc.exit_code), exc.message)
+        resets = clock_time(exc.resets_at)
+        outcome.stops_run = (
+            ExitCode.RATE_LIMITED,
+            f"the API's quota is spent until {resets}, later than --max-wait allows: no more "
+            f"rows were started. Run the same command again after {resets} to go on (or give "
+            "a --max-wait long enough to wait for it)",
+        )
     except VoucherctlError as exc:
         refused_resend = previous == UNKNOWN and exc.exit_code == ExitCode.REJECTED
         settled = _settle(row, operation, client) if refused_resend else None
