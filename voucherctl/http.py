@@ -29,6 +29,7 @@ from requests.structures import CaseInsensitiveDict
 
 from voucherctl import __version__, http_failures, pacing, redact
 from voucherctl.errors import (
+    NotSentError,
     OutcomeUnknownError,
     QuotaSpentError,
     RateLimitedError,
@@ -243,7 +244,10 @@ class HttpClient:
                     f"{what}: {reason} talking to {host}; the change may or may not have "
                     "been made, check before trying again"
                 ) from None
-            raise OutcomeUnknownError(f"{what}: cannot reach {host}: {reason}") from None
+            message = f"{what}: cannot reach {host}: {reason}"
+            if never_sent:  # nothing left this machine: a change was certainly not made
+                raise NotSentError(message + ("; nothing was sent" if change else "")) from None
+            raise OutcomeUnknownError(message) from None
 
     def _wait_out_rate_limit(
         self, what: str, host: str, status: int, wait: float, times: int

@@ -58,6 +58,7 @@ class Journal:
         self.last_run: LastRun | None = None
         self._states: dict[int, int] = {}  # packed row key -> state index
         self._legacy: dict[int, tuple[str, int]] = {}  # line -> (input hash, state index)
+        self._changes: dict[int, str] = {}  # packed row key -> change id of its last sending
         self._fd = self._open_locked()
         try:
             self._load(header)
@@ -82,6 +83,10 @@ class Journal:
         state = _STATES[index]
         return UNKNOWN if state == SENT else state
 
+    def change_of(self, row: Row) -> str | None:
+        """The id of the row's last sending, which the audit log's records carry too."""
+        return self._changes.get(_pack(row.key))
+
     @property
     def legacy_lines(self) -> dict[int, str]:
         """Rows an older voucherctl recorded by line: line -> input hash, to check the file."""
@@ -95,9 +100,11 @@ class Journal:
     def end_run(self, *, finished: bool, reason: str | None = None) -> None:
         self._write({"run": "end", "time": _now(), "finished": finished, "reason": reason})
 
-    def sent(self, row: Row) -> None:
-        """Before the row's request goes out; raises JournalWriteError when it cannot be kept."""
-        self._record(row, SENT, {})
+    def sent(self, row: Row, change: str) -> None:
+        """Before the row's request goes out; raises JournalWriteError when it cannot be kept.
+        ``change`` names this sending in the audit log as well."""
+        self._record(row, SENT, {"change": change})
+        self._changes[_pack(row.key)] = change
 
     def finished(self, row: Row, outcome: str, exit_code: int, error: str | None) -> None:
         self._record(row, outcome, {"exit_code": exit_code, "error": error})
@@ -177,7 +184,10 @@ class Journal:
         try:
             state = _STATES.index(record["state"])
             if "row" in record:
-                self._states[_pack(str(record["row"]))] = state
+                key = _pack(str(record["row"]))
+                self._states[key] = state
+                if record.get("change"):
+                    self._changes[key] = str(record["change"])
             else:  # written by voucherctl 0.1
                 self._legacy[int(record["line"])] = (str(record["hash"]), state)
         except (KeyError, TypeError, ValueError):

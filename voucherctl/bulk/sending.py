@@ -5,18 +5,21 @@ refused, when the API's quota is spent until later than ``--max-wait``, or when 
 stops accepting records; rows in flight finish, and the summary counts the rest as not started.
 """
 
+import secrets
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
-from voucherctl.bulk.journal import OK, UNKNOWN, Journal, JournalWriteError
+from voucherctl import audit_log
+from voucherctl.bulk.journal import FAILED, OK, UNKNOWN, Journal, JournalWriteError
 from voucherctl.bulk.report import Outcome, Report
 from voucherctl.bulk.rows import Row, Source
 from voucherctl.env import Environment
-from voucherctl.errors import ExitCode, QuotaSpentError, VoucherctlError
+from voucherctl.errors import ExitCode, NotSentError, QuotaSpentError, VoucherctlError
 from voucherctl.operation import BulkOptions, Client, Fills, Operation
 from voucherctl.pacing import Pacer, clock_time
 
@@ -65,12 +68,13 @@ def send_rows(
 ) -> ExitCode:
     """Send every row; the exit code of the run."""
     stop = _Stop()
+    history = History(journal, audit_log.log_path(env.environ))
 
     def process(row: Row) -> None:
         if stop.event.is_set():
             return  # stopped while this row waited for a worker: it is not started
         try:
-            outcome = _run_row(row, operation, options, client, journal)
+            outcome = _run_row(row, operation, options, client, history)
         except JournalWriteError as exc:  # before the row was sent: it is not started
             stop.now(ExitCode.ERROR, exc.message)
             return
@@ -118,42 +122,95 @@ def _end_run(journal: Journal, stop: _Stop, not_started: int) -> None:
         journal.end_run(finished=stop.code is None and not not_started, reason=stop.message)
 
 
+class History:
+    """What earlier runs did with a row: the journal, and the audit log where the journal lost
+    an outcome (a full disk, a kill between the answer and its record)."""
+
+    def __init__(self, journal: Journal, audit_log: Path) -> None:
+        self.journal = journal
+        self._audit_log = audit_log
+        self._audited: dict[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def state(self, row: Row) -> str | None:
+        state = self.journal.state(row)
+        if state != UNKNOWN:
+            return state
+        change = self.journal.change_of(row)
+        if change is None:
+            return state
+        with self._lock:
+            if self._audited is None:
+                self._audited = audit_log.outcomes(self._audit_log)
+        audited = self._audited.get(change)
+        return audited if audited in (OK, FAILED) else UNKNOWN
+
+
 def _run_row(
-    row: Row, operation: Operation[Client], options: BulkOptions, client: Client, journal: Journal
+    row: Row, operation: Operation[Client], options: BulkOptions, client: Client, history: History
 ) -> Outcome:
     """Send one row at most once, recording it in the journal before and after."""
     if row.error:
         return Outcome(row, "failed", int(ExitCode.USAGE), row.error)
-    previous = journal.state(row)
+    journal = history.journal
+    previous = history.state(row)
     if previous == OK:
+        if journal.state(row) != OK:  # done, as the audit log knows: the journal learns it
+            _recorded(Outcome(row, OK, int(ExitCode.OK)), journal)
         return Outcome(row, "skipped", int(ExitCode.OK))
     if previous == UNKNOWN:
         settled = _settle(row, operation, client)
         if settled or not options.retry_unknown:
             outcome = settled or Outcome(row, "unknown", int(ExitCode.OUTCOME_UNKNOWN), NOT_RESENT)
             return _recorded(outcome, journal)
-    journal.sent(row)  # raises JournalWriteError: then nothing was sent
+    change = secrets.token_hex(8)  # ties the journal's record to the audit log's
+    journal.sent(row, change)  # raises JournalWriteError: then nothing was sent
+    token = audit_log.CHANGE_ID.set(change)
     try:
-        outcome = Outcome(row, "ok", int(ExitCode.OK), result=operation.call(client, row.params))
+        outcome = _attempt(row, operation, client, resent=previous == UNKNOWN)
+    finally:
+        audit_log.CHANGE_ID.reset(token)
+    return _recorded(outcome, journal)
+
+
+def _attempt(row: Row, operation: Operation[Client], client: Client, *, resent: bool) -> Outcome:
+    """Send the row's request once; how it ended, and whether the run can go on."""
+    try:
+        return Outcome(row, "ok", int(ExitCode.OK), result=operation.call(client, row.params))
     except QuotaSpentError as exc:  # not carried out, sent or not: the row failed, safely
-        outcome = Outcome(row, "failed", int(exc.exit_code), exc.message)
         resets = clock_time(exc.resets_at)
-        outcome.stops_run = (
+        return _stopping(
+            Outcome(row, "failed", int(exc.exit_code), exc.message),
             ExitCode.RATE_LIMITED,
             f"the API's quota is spent until {resets}, later than --max-wait allows: no more "
             f"rows were started. Run the same command again after {resets} to go on (or give "
             "a --max-wait long enough to wait for it)",
         )
+    except NotSentError as exc:  # the host is unreachable: this row and the rest wait for it
+        return _stopping(
+            Outcome(row, "failed", int(exc.exit_code), exc.message),
+            ExitCode.OUTCOME_UNKNOWN,
+            f"{exc.message}: no more rows were started. Run the same command again once the "
+            "host can be reached, to go on",
+        )
+    except audit_log.AuditWriteError as exc:  # not sent: no change goes unaudited
+        return _stopping(
+            Outcome(row, "failed", int(exc.exit_code), exc.message), ExitCode.ERROR, exc.message
+        )
     except VoucherctlError as exc:
-        refused_resend = previous == UNKNOWN and exc.exit_code == ExitCode.REJECTED
+        refused_resend = resent and exc.exit_code == ExitCode.REJECTED
         settled = _settle(row, operation, client) if refused_resend else None
         unknown = exc.exit_code == ExitCode.OUTCOME_UNKNOWN
-        outcome = settled or Outcome(
+        return settled or Outcome(
             row, "unknown" if unknown else "failed", int(exc.exit_code), exc.message
         )
     except Exception as exc:  # a bug must not lose the row: it was sent, so its fate is unknown
-        outcome = Outcome(row, "unknown", int(ExitCode.ERROR), f"unexpected error: {exc!r}")
-    return _recorded(outcome, journal)
+        return Outcome(row, "unknown", int(ExitCode.ERROR), f"unexpected error: {exc!r}")
+
+
+def _stopping(outcome: Outcome, code: ExitCode, why: str) -> Outcome:
+    outcome.stops_run = (code, why)
+    return outcome
 
 
 def _recorded(outcome: Outcome, journal: Journal) -> Outcome:

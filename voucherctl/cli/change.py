@@ -4,16 +4,15 @@ The command module describes its change as an :class:`Operation`; this module va
 options, sends one request or hands the rows to the bulk runner, and prints the outcome.
 """
 
-import threading
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from voucherctl import output
 from voucherctl.cli import params, prompt
 from voucherctl.env import Environment
-from voucherctl.errors import ExitCode, UsageError, VoucherctlError
+from voucherctl.errors import UsageError
 from voucherctl.operation import BulkOptions, Client, Fills, Operation
 
 if TYPE_CHECKING:
@@ -112,43 +111,14 @@ def confirm(env: Environment, host: str, command: str) -> None:
 
 
 def audited(env: Environment, operation: Operation[Client]) -> "tuple[Operation[Client], AuditLog]":
-    """``operation`` whose every call, whatever its outcome, is appended to the audit log, and
-    the log (check it with ``ensure_writable`` before the first call).
-
-    A record that cannot be written after a change never alters what the change is reported
-    to have done: the outcome stands, with a warning.
-    """
-    from dataclasses import replace
-
-    from voucherctl.audit_log import AuditLog, log_path
+    """``operation`` with every call audited (docs/contract.md#files-and-audit-log), and the
+    log (check it with ``ensure_writable`` before the first call)."""
+    from voucherctl.audit_log import AuditLog, audit_calls, log_path
 
     profile = "sandbox" if env.options.sandbox else env.profile.name
     log = AuditLog(log_path(env.environ), profile=profile, command=operation.command)
-    warned = threading.Event()
 
-    def record(api: Client, request: Mapping[str, str], exc: VoucherctlError | None) -> None:
-        host = "sandbox" if env.options.sandbox else api.base_url
-        outcome = "ok" if exc is None else "failed"
-        if exc is not None and exc.exit_code == ExitCode.OUTCOME_UNKNOWN:
-            outcome = "unknown"
-        try:
-            code = int(exc.exit_code) if exc else int(ExitCode.OK)
-            log.record(host, request, outcome, code, exc.message if exc else None)
-        except OSError as failure:
-            if not warned.is_set():
-                warned.set()
-                env.warn(
-                    f"the audit log {log.path} stopped accepting records "
-                    f"({failure.strerror or failure}); changes go on, but are not audited"
-                )
+    def host(api: Client) -> str:
+        return "sandbox" if env.options.sandbox else api.base_url
 
-    def call(api: Client, request: Mapping[str, str]) -> dict[str, Any]:
-        try:
-            result = operation.call(api, request)
-        except VoucherctlError as exc:
-            record(api, request, exc)
-            raise
-        record(api, request, None)
-        return result
-
-    return replace(operation, call=call), log
+    return audit_calls(operation, log, host, env.warn), log
