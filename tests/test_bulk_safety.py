@@ -297,3 +297,150 @@ def test_a_handout_with_stdout_closed_is_made_audited_and_exits_0(sandbox) -> No
     assert "the change was made, but its result could not be printed" in done.stderr
     assert [e["identifiers"]["userId"] for e in json.loads(audit.stdout)] == ["103000"]
     assert vouchers_per_user(sandbox, [103000]) == Counter({103000: 1})
+
+
+# -- found by an outside review ----------------------------------------------------------------
+
+
+def test_stdin_in_another_order_or_with_a_line_more_is_the_same_run(sandbox, tmp_path) -> None:
+    """Catches the default journal of --from - being keyed by the piped content: the same rows
+    reordered (a query with no fixed order) started a fresh run and sent every row again."""
+    users = list(range(103100, 103110))
+    source = users_file(tmp_path / "users.csv", users)
+    first = sandbox.run("handout", "--from", "-", input=source.read_text())
+    assert first.exit_code == 0, first.stderr
+
+    reordered = "userId,voucherGroupId\n" + "".join(
+        f"{u},{GROUP}\n" for u in [103110, *users[::-1]]
+    )
+    again = sandbox.run("handout", "--from", "-", input=reordered)
+    resumed = sandbox.run("handout", "--from", "-", "--resume", input=reordered)
+
+    assert again.exit_code == 2 and "already run to the end" in again.stderr
+    assert resumed.exit_code == 0, resumed.stderr
+    assert outcomes(resumed) == Counter({"skipped": 10, "ok": 1})
+    assert vouchers_per_user(sandbox, [*users, 103110]) == Counter(
+        dict.fromkeys([*users, 103110], 1)
+    )
+
+
+def test_an_option_moved_into_the_file_does_not_send_the_rows_again(sandbox, tmp_path) -> None:
+    """Catches a fixed option turned into a column (or a host spelled otherwise) starting a new
+    default journal that sent every row again: the audit log knows they were done."""
+    users = list(range(103200, 103203))
+    source = tmp_path / "users.csv"
+    source.write_text("userId\n" + "".join(f"{u}\n" for u in users))
+    assert sandbox.run("handout", "--from", str(source), "--group", GROUP).exit_code == 0
+
+    users_file(source, users)  # the group is now a column
+    moved = sandbox.run("handout", "--from", str(source))
+    respelled = sandbox.run(
+        "handout",
+        "--from",
+        str(source),
+        VOUCHERCTL_SPID_URL=sandbox.url.upper().replace("HTTP", "http"),
+    )
+    deliberate = sandbox.run(
+        "handout", "--from", str(source), "--journal", str(tmp_path / "again.jsonl")
+    )
+
+    for done in (moved, respelled):
+        assert done.exit_code == 2, done.stderr
+        assert "were done before" in done.stderr and "--journal" in done.stderr
+    assert deliberate.exit_code == 0  # a journal of its own: a new run is meant
+    assert vouchers_per_user(sandbox, users) == Counter(dict.fromkeys(users, 2))
+
+
+def test_an_unreachable_host_fails_the_row_and_stops_the_run(tmp_path) -> None:
+    """Catches a refused connection recorded as unknown (never resent without
+    --retry-unknown) while the run went on hammering a dead host."""
+    source = users_file(tmp_path / "users.csv", [103300, 103301, 103302])
+    env = base_environment(tmp_path)
+    env.update(VOUCHERCTL_SPID_URL="http://127.0.0.1:9", VOUCHERCTL_SPID_TOKEN="t0ken-value")
+
+    done = run_cli("handout", "--from", str(source), "--concurrency", "1", env=env)
+
+    assert done.exit_code == 7, done.stderr
+    assert [json.loads(line)["outcome"] for line in done.stdout.splitlines()] == ["failed"]
+    assert "nothing was sent" in done.stdout and "not started" in done.stderr
+
+
+def test_a_row_whose_journal_outcome_was_lost_is_known_done_from_the_audit_log(
+    sandbox, tmp_path
+) -> None:
+    """Catches a successful row whose "ok" the full disk kept out of the journal being reported
+    unknown ever after, with advice (--retry-unknown) that would give a second voucher."""
+    users = list(range(103400, 103403))
+    source = users_file(tmp_path / "users.csv", users)
+    journal = tmp_path / "j.jsonl"
+    command = ("handout", "--from", str(source), "--journal", str(journal))
+    assert sandbox.run(*command).exit_code == 0
+    # As if the disk had filled after user 103402's "sent": its "ok" (and the end) never made it.
+    lines = journal.read_text().splitlines()
+    last_sent = max(i for i, line in enumerate(lines) if '"state": "sent"' in line)
+    journal.write_text("\n".join(lines[: last_sent + 1]) + "\n")
+
+    again = sandbox.run(*command)
+
+    assert again.exit_code == 0, again.stderr
+    assert outcomes(again) == Counter({"skipped": 3})
+    assert vouchers_per_user(sandbox, users) == Counter(dict.fromkeys(users, 1))
+
+
+def test_a_journal_that_is_also_stdout_is_refused(sandbox, tmp_path) -> None:
+    """Catches '--journal j.jsonl > j.jsonl': the shell empties the journal first, and the
+    run sent every row again as if new."""
+    source = users_file(tmp_path / "users.csv", [103500])
+    journal = tmp_path / "j.jsonl"
+    assert sandbox.run("handout", "--from", str(source), "--journal", str(journal)).exit_code == 0
+
+    done = subprocess.run(
+        [
+            "sh",
+            "-c",
+            f'exec "{VOUCHERCTL}" handout --from "{source}" --journal "{journal}" > "{journal}"',
+        ],
+        env=sandbox.environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 2
+    assert "is also where stdout goes" in done.stderr
+    assert vouchers_per_user(sandbox, [103500]) == Counter({103500: 1})
+
+
+def test_from_a_pipe_such_as_process_substitution_is_read(sandbox, tmp_path) -> None:
+    """Catches '--from <(command)' (a FIFO, /dev/fd/N) refused as 'no such file'."""
+    fifo = tmp_path / "rows.fifo"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(
+        ["sh", "-c", f'printf "userId,voucherGroupId\\n103600,{GROUP}\\n" > "{fifo}"']
+    )
+    try:
+        done = sandbox.run("handout", "--from", str(fifo))
+    finally:
+        writer.wait(timeout=30)
+
+    assert done.exit_code == 0, done.stderr
+    assert vouchers_per_user(sandbox, [103600]) == Counter({103600: 1})
+
+
+def test_the_audit_log_names_a_change_before_it_is_sent(sandbox, tmp_path) -> None:
+    """A change is in the audit log as sent before its request goes out, so a kill between
+    the two leaves it listed as unknown, never missing; a cut record swallows no other."""
+    log = tmp_path / "data" / "audit.jsonl"
+    assert sandbox.run("handout", "--user", "103700", "--group", GROUP).exit_code == 0
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["outcome"] for r in records] == ["sent", "ok"]
+    assert records[0]["change"] == records[1]["change"]
+
+    log.write_bytes(log.read_bytes() + b'{"time": "2026-11-29T00:00:00Z", "change": "cut')
+    assert sandbox.run("handout", "--user", "103701", "--group", GROUP).exit_code == 0
+    shown = json.loads(sandbox.run("audit", "-o", "json").stdout)
+
+    assert [(e["identifiers"]["userId"], e["outcome"]) for e in shown] == [
+        ("103701", "ok"),
+        ("103700", "ok"),
+    ]

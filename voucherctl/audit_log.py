@@ -244,6 +244,21 @@ def outcomes(path: Path) -> dict[str, str]:
     }
 
 
+def done_requests(path: Path, command: str, host: str) -> set[str]:
+    """Hashes of the requests ``command`` carried out on ``host`` (outcome ok), as bulk rows
+    hash theirs: what a new run must not send again by accident."""
+    from voucherctl.bulk.rows import digest
+
+    return {
+        digest(entry["identifiers"])
+        for entry in _records(path)
+        if entry.get("outcome") == "ok"
+        and entry.get("command") == command
+        and entry.get("host") == host
+        and isinstance(entry.get("identifiers"), dict)
+    }
+
+
 def _records(path: Path) -> Iterator[dict[str, Any]]:
     try:
         handle = path.open(encoding="utf-8", errors="replace")

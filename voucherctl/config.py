@@ -183,15 +183,27 @@ def load_profile(environ: Mapping[str, str], name: str | None, *, must_exist: bo
 
 
 def validate_base_url(url: str, *, what: str) -> str:
-    """A base URL without its trailing slash; ``http://`` only for loopback hosts."""
+    """A base URL in one spelling: scheme and host in lower case, no default port, no trailing
+    slash (journals and the audit log name hosts by it); ``http://`` only for loopback hosts."""
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"{what} {url!r} is not an http(s) URL, e.g. https://login.schibsted.com")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    if scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(f"{what} {url!r} uses plain http; only loopback hosts may, use https://")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise UsageError(f"{what} {url!r} must be a bare base URL (no query, fragment or login)")
-    return url.strip().rstrip("/")
+    try:
+        port = parts.port
+    except ValueError:
+        raise UsageError(
+            f"{what} {url!r} has a port that is not a number from 0 to 65535"
+        ) from None
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}{parts.path.rstrip('/')}"
 
 
 def is_loopback(host: str) -> bool:

@@ -112,6 +112,12 @@ class Journal:
     def close(self) -> None:
         os.close(self._fd)  # closing releases the lock
 
+    def discard(self) -> None:
+        """Close and remove a journal no run has used (only its header was written)."""
+        if self.last_run is None:
+            self.path.unlink(missing_ok=True)  # while locked: no other run is using it
+        self.close()
+
     def _record(self, row: Row, state: str, extra: dict[str, Any]) -> None:
         with self._lock:
             self._write({"row": row.key, "line": row.line, "state": state, **extra})

@@ -96,27 +96,41 @@ class Source:
         self.name = name
         self._temporary: Path | None = None
         if name == "-":
-            with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as copy:
-                self._temporary = Path(copy.name)
-                try:
-                    _copy_bytes(stdin, copy)
-                except (OSError, ValueError) as exc:
-                    self.close()
-                    raise UsageError(
-                        f"--from -: cannot read stdin ({_why(exc)}); pipe the CSV in, or give "
-                        "--from FILE"
-                    ) from None
-            self.path = self._temporary
-        else:
+            self.path = self._copy(stdin, "stdin")
+            return
+        try:
+            path = Path(name).expanduser()
+            exists, is_file = path.exists(), path.is_file()
+        except RuntimeError:  # ~someone, and no one has that name
+            raise UsageError(f"--from {escape_control(name)}: no such user") from None
+        except OSError as exc:  # e.g. a name too long for the file system
+            raise UsageError(f"--from {escape_control(name)}: {exc.strerror}") from None
+        if is_file:
+            self.path = path
+        elif exists and not path.is_dir():  # a pipe, <(command), /dev/stdin: read it once
             try:
-                self.path = Path(name).expanduser()
-                is_file = self.path.is_file()
-            except RuntimeError:  # ~someone, and no one has that name
-                raise UsageError(f"--from {escape_control(name)}: no such user") from None
-            except OSError as exc:  # e.g. a name too long for the file system
+                with path.open(encoding="utf-8", errors="surrogateescape") as stream:
+                    self.path = self._copy(stream, str(path))
+            except OSError as exc:
                 raise UsageError(f"--from {escape_control(name)}: {exc.strerror}") from None
-            if not is_file:
-                raise UsageError(f"--from {escape_control(name)}: no such file")
+        else:
+            what = "a folder" if exists else "no such file"
+            raise UsageError(f"--from {escape_control(name)}: {what}; give a CSV file")
+
+    def _copy(self, stream: IO[str], what: str) -> Path:
+        """A stream copied to a private temporary file, so that it can be read twice (once to
+        validate everything, once to send) without holding it in memory."""
+        with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as copy:
+            self._temporary = Path(copy.name)
+            try:
+                _copy_bytes(stream, copy)
+            except (OSError, ValueError) as exc:
+                self.close()
+                raise UsageError(
+                    f"--from {escape_control(self.name)}: cannot read {what} ({_why(exc)}); pipe "
+                    "the CSV in, or give --from FILE"
+                ) from None
+        return self._temporary
 
     def unused_columns(self, operation: Operation[Any]) -> list[str]:
         """Columns of the header that ``operation`` does not take (they are ignored)."""
@@ -129,14 +143,12 @@ class Source:
             self._temporary.unlink(missing_ok=True)
 
     def identity(self) -> str:
-        """What names this input for the default journal: its path, or stdin's content."""
-        if self._temporary is None:
-            return str(self.path.resolve())
-        sha = hashlib.sha256()
-        with self.path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                sha.update(block)
-        return "stdin:" + sha.hexdigest()
+        """What names this input for the default journal: its path, or "stdin" for any stream.
+
+        Not a stream's content: the same rows piped in another order, or with one more, are
+        the same run (rows are known by their requests), never a new one that sends them all.
+        """
+        return "stdin" if self._temporary is not None else str(self.path.resolve())
 
     def rows(
         self, operation: Operation[Any], fills: Fills, *, identify: bool = True

@@ -6,13 +6,15 @@ goes on where it stopped, and a finished one is not run again by accident.
 """
 
 import hashlib
+import io
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic
 
-from voucherctl import config
+from voucherctl import audit_log, config
 from voucherctl.bulk.dry_run import print_dry_run
 from voucherctl.bulk.journal import Journal
 from voucherctl.bulk.rows import Source, digest
@@ -162,8 +164,16 @@ def _open_journal(
     header = {"command": operation.command, "host": target.host, "fixed": fills.fixed()}
     default = not options.journal
     journal = Journal(journal_path(env, options, operation, source, target, fills), header)
+    if _is_stdout(env, journal.path):
+        journal.close()
+        raise UsageError(
+            f"the journal {journal.shown} is also where stdout goes; nothing was sent. Give "
+            "the journal and the output different files"
+        )
     last = journal.last_run
     if last is None:
+        if default and target.host != SANDBOX_HOST:
+            _refuse_rows_done_elsewhere(env, journal, source, operation, fills, target.host)
         return journal
     if default and last.finished and not options.resume:
         journal.close()
@@ -180,6 +190,45 @@ def _open_journal(
         f"{_rows(last.done)} done are skipped (journal {journal.shown})"
     )
     return journal
+
+
+def _refuse_rows_done_elsewhere(
+    env: Environment,
+    journal: Journal,
+    source: Source,
+    operation: Operation[Any],
+    fills: Fills,
+    host: str,
+) -> None:
+    """A new run without --journal whose rows the audit log shows done on this host (the same
+    rows under another name, with an option moved into the file, piped in anew): refused, so
+    that nothing is done twice by accident. A journal given by hand says a new run is meant."""
+    done = audit_log.done_requests(audit_log.log_path(env.environ), operation.command, host)
+    if not done:
+        return
+    repeated = [
+        row.line
+        for row in source.rows(operation, fills)
+        if row.error is None and row.key.partition("/")[0] in done
+    ]
+    if repeated:
+        journal.discard()
+        raise UsageError(
+            f"{_rows(len(repeated))} of {source.name} (line {repeated[0]} first) were done "
+            f"before on {host} by another {operation.command} run (see voucherctl audit); "
+            "nothing was sent. To do them again, give this run a journal of its own: "
+            f"--journal {operation.command}-$(date +%Y-%m-%d).jsonl"
+        )
+
+
+def _is_stdout(env: Environment, path: Path) -> bool:
+    """True when ``path`` is the file stdout writes to (``--journal j.jsonl > j.jsonl``: the
+    shell emptied it before the run, and the rows' records would mix with the journal's)."""
+    try:
+        out, journal = os.fstat(env.stdout.fileno()), path.stat()
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
+    return (out.st_dev, out.st_ino) == (journal.st_dev, journal.st_ino)
 
 
 def journal_path(

@@ -101,6 +101,8 @@ def bulk_options(
         if only_bulk:
             raise UsageError(f"{', '.join(only_bulk)} can only be used with --from FILE")
         return BulkOptions(dry_run=dry_run)
+    if journal is not None and not journal.strip():
+        raise UsageError("--journal needs a path; leave it out to use the default journal")
     if concurrency is None:
         concurrency = DEFAULT_CONCURRENCY
     if not 1 <= concurrency <= MAX_CONCURRENCY:
