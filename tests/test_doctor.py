@@ -104,3 +104,20 @@ def test_doctor_says_answers_are_verified_when_they_were() -> None:
     assert (
         check.detail == "SPiD's answers are signed (HMAC-SHA256) and verified with the sign secret"
     )
+
+
+def test_without_credentials_doctor_still_checks_what_it_can(cli, rsps, monkeypatch, no_keyring):
+    """Catches doctor skipping host reachability and the keyring check when credentials are
+    missing: every check that can run runs, and the skipped ones say why."""
+    monkeypatch.setenv("VOUCHERCTL_SPID_URL", "https://spid.test")
+    rsps.get("https://spid.test/", status=404, body="not here")
+
+    result = cli("doctor", "-o", "json")
+
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert result.exit_code == 4
+    assert checks["spid host"]["ok"] and checks["spid reachable"]["ok"]
+    assert checks["spid reachable"]["detail"] == "https://spid.test answers (HTTP 404)"
+    assert not checks["spid credentials"]["ok"]
+    assert "keyring" in checks
+    assert checks["spid read"]["detail"] == "skipped: no usable credentials"

@@ -14,7 +14,7 @@ from voucherctl import __version__, clients, config, output
 from voucherctl.cli.command import environment
 from voucherctl.credentials import signatures
 from voucherctl.env import Environment
-from voucherctl.errors import ExitCode, VoucherctlError
+from voucherctl.errors import ExitCode, NotSentError, OutcomeUnknownError, VoucherctlError
 from voucherctl.spaaza import SpaazaClient
 from voucherctl.spid import PAGE_LIMIT, SpidClient
 
@@ -105,7 +105,10 @@ def _spid(env: Environment) -> list[Check]:
 
     if not (env.options.sandbox or env.var("VOUCHERCTL_SPID_URL") or env.profile.spid.base_url):
         return []
-    return _api_checks(env, "spid", lambda: clients.spid(env), _spid_read, _spid_signatures)
+    build, read = (lambda: clients.spid(env)), _spid_read
+    return _api_checks(env, "spid", build, read, _spid_signatures) or _unbuilt(
+        env, "spid", lambda: clients.spid_base_url(env)
+    )
 
 
 def _spid_read(client: SpidClient) -> str:
@@ -143,7 +146,9 @@ def _spaaza(env: Environment) -> list[Check]:
 
     if not (env.options.sandbox or env.var("VOUCHERCTL_SPAAZA_URL") or env.profile.spaaza.base_url):
         return []
-    return _api_checks(env, "spaaza", lambda: clients.spaaza(env), _spaaza_read(env))
+    return _api_checks(env, "spaaza", lambda: clients.spaaza(env), _spaaza_read(env)) or _unbuilt(
+        env, "spaaza", lambda: clients.spaaza_base_url(env)
+    )
 
 
 def _spaaza_read(env: Environment) -> Callable[[SpaazaClient], str]:
@@ -163,8 +168,8 @@ def _api_checks(
 ) -> list[Check]:
     try:
         client = build()
-    except VoucherctlError as exc:
-        return [Check(f"{api} credentials", False, exc.message, exc.exit_code)]
+    except VoucherctlError:
+        return []  # _unbuilt says why, and runs the checks that need no credentials
     source = client.credentials.source if client.credentials else "nowhere"
     checks = [
         Check(f"{api} host", True, client.base_url),
@@ -184,6 +189,60 @@ def _api_checks(
         checks += after_read(client)
     checks.append(_clock(api, client.http.last_server_date))
     return checks
+
+
+def _unbuilt(env: Environment, api: str, base_url: Callable[[], str]) -> list[Check]:
+    """No client could be made (no host, or no credentials): run what can run without one, and
+    say what was skipped and why."""
+    try:
+        host = base_url()
+    except VoucherctlError as exc:
+        return [Check(f"{api} host", False, exc.message, exc.exit_code)]
+    checks = [Check(f"{api} host", True, host)]
+    build = _spid_credentials if api == "spid" else _spaaza_credentials
+    try:
+        build(env, host)
+    except VoucherctlError as exc:
+        checks.append(Check(f"{api} credentials", False, exc.message, exc.exit_code))
+    checks.append(_reachable(env, api, host))
+    if not any(env.var(name) for name in _CREDENTIAL_VARIABLES[api]):
+        checks.append(_keyring_check())
+    skipped = "skipped: no usable credentials"
+    checks += [Check(f"{api} read", True, skipped), Check(f"{api} clock", True, skipped)]
+    return checks
+
+
+_CREDENTIAL_VARIABLES = {
+    "spid": ("VOUCHERCTL_SPID_TOKEN", "VOUCHERCTL_SPID_CLIENT_ID", "VOUCHERCTL_SPID_CLIENT_SECRET"),
+    "spaaza": (
+        "VOUCHERCTL_SPAAZA_TOKEN",
+        "VOUCHERCTL_SPAAZA_USER_ID",
+        "VOUCHERCTL_SPAAZA_SESSION_KEY",
+    ),
+}
+
+
+def _spid_credentials(env: Environment, host: str) -> None:
+    from voucherctl.credentials import resolve_spid
+
+    resolve_spid(env.environ, env.profile, host)
+
+
+def _spaaza_credentials(env: Environment, host: str) -> None:
+    from voucherctl.credentials import resolve_spaaza
+
+    resolve_spaaza(env.environ, env.profile, host)
+
+
+def _reachable(env: Environment, api: str, host: str) -> Check:
+    """Whether the host answers at all: any HTTP answer will do, no credentials sent."""
+    try:
+        answer = env.http().request("GET", host + "/", what=f"reach {host}", change=False)
+    except (NotSentError, OutcomeUnknownError) as exc:  # refused, unresolved, timed out
+        return Check(f"{api} reachable", False, exc.message, exc.exit_code)
+    except VoucherctlError:  # it answered, with something we would not follow (a redirect)
+        return Check(f"{api} reachable", True, f"{host} answers")
+    return Check(f"{api} reachable", True, f"{host} answers (HTTP {answer.status})")
 
 
 def _keyring_check() -> Check:
