@@ -316,3 +316,13 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def exit_code(goals: Sequence[Goal]) -> int:
     """0 when every counted goal passed, 1 otherwise."""
     return 0 if all(goal.passed for goal in goals if goal.counted) else 1
+
+
+def write_big_csv(path: Path, rows: int) -> Path:
+    """A ``userId`` CSV of ``rows`` distinct ids, written in blocks."""
+    block = 100_000
+    with path.open("w", encoding="utf-8") as out:
+        out.write("userId\n")
+        for start in range(0, rows, block):
+            out.write("".join(f"{1_000_000 + i}\n" for i in range(start, min(start + block, rows))))
+    return path

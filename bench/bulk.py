@@ -63,6 +63,7 @@ from _common import (
     table,
     tools_from,
     workspace,
+    write_big_csv,
 )
 
 HANDOUT_PATH = "/api/2/voucher_handout"
@@ -248,16 +249,6 @@ def integrity_problems(before: dict[int, int], after: dict[int, int], users: set
 
 
 # -- (d) memory of a big dry run -----------------------------------------------------------
-
-
-def write_big_csv(path: Path, rows: int) -> Path:
-    """A ``userId`` CSV of ``rows`` distinct ids, written in blocks."""
-    block = 100_000
-    with path.open("w", encoding="utf-8") as out:
-        out.write("userId\n")
-        for start in range(0, rows, block):
-            out.write("".join(f"{1_000_000 + i}\n" for i in range(start, min(start + block, rows))))
-    return path
 
 
 def run_dry_run(tools: Tools, env: dict[str, str], users_csv: Path, rows: int) -> Run:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from _common import (
     OTHER_GROUP,
@@ -27,20 +26,11 @@ from _common import (
     measure,
     tools_from,
     workspace,
+    write_big_csv,
 )
 
 FORMATS = ("json", "jsonl", "csv")
 LIMIT_MIB = 100.0
-
-
-def write_users(path: Path, rows: int) -> Path:
-    """A ``userId`` CSV of ``rows`` distinct ids, written in blocks."""
-    block = 100_000
-    with path.open("w", encoding="utf-8") as out:
-        out.write("userId\n")
-        for start in range(0, rows, block):
-            out.write("".join(f"{1_000_000 + i}\n" for i in range(start, min(start + block, rows))))
-    return path
 
 
 def main() -> int:
@@ -53,7 +43,7 @@ def main() -> int:
     goals = []
     try:
         with workspace() as space:
-            users = write_users(space.root / "users.csv", args.rows)
+            users = write_big_csv(space.root / "users.csv", args.rows)
             for fmt in FORMATS:
                 argv = [tools.voucherctl, "handout", "--from", str(users), "--group", OTHER_GROUP]
                 run = measure([*argv, "--dry-run", "-o", fmt], env=space.environment())

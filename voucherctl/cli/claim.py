@@ -23,36 +23,24 @@ from voucherctl.cli.spaaza_voucher import (
     Username,
     VoucherId,
     VoucherKey,
+    held_by_user,
     require_admin_parameters,
+    user_values,
 )
 from voucherctl.operation import Operation
-from voucherctl.spaaza import USER_FIELDS, VOUCHER_FIELDS, SpaazaClient, same_voucher, vouchers_in
+from voucherctl.spaaza import USER_FIELDS, VOUCHER_FIELDS, SpaazaClient
 
 COLUMNS = (*VOUCHER_FIELDS, *USER_FIELDS, "chain_id")
 
 
-def _held_by_user(client: SpaazaClient, request: Mapping[str, str]) -> dict[str, Any] | None:
-    """The voucher as the user holds it: how a claim or unclaim that got no answer is settled."""
-    user = params.given(request, USER_FIELDS)
-    if not user:
-        return None
-    query = {**user, **params.given(request, ("chain_id",))}
-    for voucher in vouchers_in(client.user_vouchers(query)):
-        if same_voucher(voucher, request):
-            return voucher
-    return None
-
-
 def _settle_claim(client: SpaazaClient, request: Mapping[str, str]) -> dict[str, Any] | None:
     """The voucher, if the user holds it claimed (an earlier claim did go through)."""
-    voucher = _held_by_user(client, request)
-    return voucher if voucher and voucher.get("voucher_status") == "claimed" else None
+    return held_by_user(client, request, "claimed")
 
 
 def _settle_unclaim(client: SpaazaClient, request: Mapping[str, str]) -> dict[str, Any] | None:
     """The voucher, if it is offered to the user again (an earlier unclaim did go through)."""
-    voucher = _held_by_user(client, request)
-    return voucher if voucher and voucher.get("voucher_status") == "generated" else None
+    return held_by_user(client, request, "generated")
 
 
 CLAIM: Operation[SpaazaClient] = Operation(
@@ -101,11 +89,7 @@ def _claim_command(operation: Operation[SpaazaClient], title: str) -> Callable[.
             "voucher_key": voucher_key,
             "voucher_id": voucher_id,
             "third_party_id": third_party_id,
-            "user_id": user_id,
-            "member_number": member_number,
-            "username": username,
-            "authentication_point_identifier": auth_point_id,
-            "auxiliary_identifier": aux_id,
+            **user_values(user_id, member_number, username, auth_point_id, aux_id),
             "chain_id": chain_id,
         }
         # The chain id of VOUCHERCTL_SPAAZA_CHAIN_ID or the profile stands in where --chain-id

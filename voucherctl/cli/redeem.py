@@ -19,24 +19,19 @@ from voucherctl.cli.spaaza_voucher import (
     Username,
     VoucherId,
     VoucherKey,
+    held_by_user,
     require_admin_parameters,
+    user_values,
 )
 from voucherctl.operation import Operation
-from voucherctl.spaaza import USER_FIELDS, VOUCHER_FIELDS, SpaazaClient, same_voucher, vouchers_in
+from voucherctl.spaaza import USER_FIELDS, VOUCHER_FIELDS, SpaazaClient
 
 COLUMNS = (*VOUCHER_FIELDS[:2], *USER_FIELDS, "chain_id", "amount")
 
 
 def _settle_redeem(client: SpaazaClient, request: Mapping[str, str]) -> dict[str, Any] | None:
     """The voucher, if the user's vouchers show it redeemed (an earlier attempt went through)."""
-    user = params.given(request, USER_FIELDS)
-    if not user:
-        return None
-    query = {**user, **params.given(request, ("chain_id",))}
-    for voucher in vouchers_in(client.user_vouchers(query)):
-        if same_voucher(voucher, request) and voucher.get("voucher_status") == "redeemed":
-            return voucher
-    return None
+    return held_by_user(client, request, "redeemed")
 
 
 REDEEM: Operation[SpaazaClient] = Operation(
@@ -112,11 +107,7 @@ def redeem(
     values = {
         "voucher_key": voucher_key,
         "voucher_id": voucher_id,
-        "user_id": user_id,
-        "member_number": member_number,
-        "username": username,
-        "authentication_point_identifier": auth_point_id,
-        "auxiliary_identifier": aux_id,
+        **user_values(user_id, member_number, username, auth_point_id, aux_id),
         "chain_id": chain_id,
         "amount": amount,
     }

@@ -50,6 +50,41 @@ ChainId = Annotated[
 ]
 
 
+def user_values(
+    user_id: str | None,
+    member_number: str | None,
+    username: str | None,
+    auth_point_id: str | None,
+    aux_id: str | None,
+) -> dict[str, str | None]:
+    """The user options by the names Spaaza gives its parameters."""
+    return {
+        "user_id": user_id,
+        "member_number": member_number,
+        "username": username,
+        "authentication_point_identifier": auth_point_id,
+        "auxiliary_identifier": aux_id,
+    }
+
+
+def held_by_user(
+    client: "SpaazaClient", request: Mapping[str, str], status: str
+) -> dict[str, Any] | None:
+    """The voucher a request names, if the user holds it with ``status``: how a change whose
+    attempt got no answer is settled (claimed, generated again, redeemed)."""
+    from voucherctl.cli.params import given
+    from voucherctl.spaaza import same_voucher, vouchers_in
+
+    user = given(request, USER_FIELDS)
+    if not user:
+        return None
+    query = {**user, **given(request, ("chain_id",))}
+    for voucher in vouchers_in(client.user_vouchers(query)):
+        if same_voucher(voucher, request) and voucher.get("voucher_status") == status:
+            return voucher
+    return None
+
+
 def require_admin_parameters(
     client: "SpaazaClient", request: Mapping[str, str], command: str
 ) -> None:

@@ -14,6 +14,7 @@ from voucherctl.cli.spaaza_voucher import (
     UserId,
     Username,
     require_admin_parameters,
+    user_values,
 )
 
 
@@ -43,11 +44,7 @@ def vouchers(
     from voucherctl.spaaza import vouchers_in
 
     values = {
-        "user_id": user_id,
-        "member_number": member_number,
-        "username": username,
-        "authentication_point_identifier": auth_point_id,
-        "auxiliary_identifier": aux_id,
+        **user_values(user_id, member_number, username, auth_point_id, aux_id),
         "chain_id": clients.spaaza_chain_id(env, chain_id),
     }
     query = {**params.user(values, required=True), **params.chain(values)}
