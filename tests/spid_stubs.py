@@ -146,3 +146,46 @@ def voucher_group(
         status=status,
         match=[_bearer(TOKEN)],
     )
+
+
+def vouchers_generate(
+    rsps: responses.RequestsMock,
+    group_id: str,
+    amount: str,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    body: Any = None,
+) -> Any:
+    """``POST /api/2/vouchers/generate/{id}``: SPiD answers only a success flag."""
+    if body is None:
+        body = spid_container({"success": True} if not error else None, code=status, error=error)
+    return rsps.post(
+        f"{SPID}/api/2/vouchers/generate/{group_id}",
+        json=body,
+        status=status,
+        match=[_bearer(TOKEN), matchers.urlencoded_params_matcher({"amount": amount})],
+    )
+
+
+def vouchers_handout(
+    rsps: responses.RequestsMock,
+    group_id: str,
+    amount: str,
+    vouchers: Any = None,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    body: Any = None,
+) -> Any:
+    """``POST /api/2/vouchers/handout/{id}``: the vouchers taken out, codes included."""
+    if body is None:
+        body = spid_container(vouchers, code=status, error=error, kind="collection")
+    payload = body if isinstance(body, str | bytes) else None
+    return rsps.post(
+        f"{SPID}/api/2/vouchers/handout/{group_id}",
+        json=None if payload is not None else body,
+        body=payload,
+        status=status,
+        match=[_bearer(TOKEN), matchers.urlencoded_params_matcher({"amount": amount})],
+    )

@@ -152,7 +152,8 @@ def audit_calls(
                 api, request, change, _outcome(exc), exit_code=int(exc.exit_code), error=exc.message
             )
             raise
-        write(api, request, change, "ok", exit_code=int(ExitCode.OK), error=None)
+        kept = {**request, **operation.recorded(result)} if operation.recorded else request
+        write(api, kept, change, "ok", exit_code=int(ExitCode.OK), error=None)
         return result
 
     return replace(operation, call=call)

@@ -49,6 +49,12 @@ class Operation(Generic[Client]):
     # Checks a request against the client (its kind of session) before anything is sent;
     # raises UsageError.
     check: Callable[[Client, Mapping[str, str]], None] | None = None
+    # Where a request goes and the form it sends, when part of it rides in the path (a dry
+    # run shows them); None: to ``path``, the request as the form.
+    sent_as: Callable[[Mapping[str, str]], tuple[str, dict[str, str]]] | None = None
+    # What the audit log records of a call's result beyond its request (where codes were
+    # kept; never the codes themselves).
+    recorded: Callable[[dict[str, Any]], Mapping[str, str]] | None = None
 
 
 @dataclass(frozen=True)

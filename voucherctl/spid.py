@@ -119,6 +119,13 @@ class SpidClient:
         path = f"/api/2/vouchers/group/{quote(group_id, safe='')}"
         return _as_object(self._call("GET", path, what=f"show voucher group {group_id}"))
 
+    def post(self, path: str, form: dict[str, str], *, what: str) -> tuple[Any, "Response"]:
+        """A change sent as a form (spid_codes): its data and the answer. A 404 whose text does
+        not say "not found" is a refusal, exit 5, as for a voucher group's limit."""
+        return self._call_with_response(
+            "POST", path, what=what, change=True, data=form, refuse=True
+        )
+
     def authenticate(self) -> None:
         """Get a token now, so that refused credentials show before a bulk run starts."""
         self._token()
@@ -202,9 +209,10 @@ class SpidClient:
         what: str,
         change: bool,
         data: dict[str, str] | None = None,
+        refuse: bool = False,
     ) -> tuple[Any, "Response"]:
         response = self._exchange(method, path, what, change, data=data)
-        return self._unwrap(response, what, change), response
+        return self._unwrap(response, what, change, refuse), response
 
     def _exchange(
         self,
@@ -256,14 +264,14 @@ class SpidClient:
             quota=_quota,
         )
 
-    def _unwrap(self, response: "Response", what: str, change: bool) -> Any:
+    def _unwrap(self, response: "Response", what: str, change: bool, refuse: bool = False) -> Any:
         """The container's ``data``, decoded and verified, or the error it reports."""
         body = _json_or_none(response)
         if not _is_container(body):
-            raise _error(response, what, change)
+            raise _error(response, what, change, refuse)
         assert isinstance(body, dict)
         if response.status >= 400 or _int(body.get("code"), 200) >= 400:
-            raise _error(response, what, change)
+            raise _error(response, what, change, refuse)
         try:
             data, signature = open_data(body, self.credentials.sign_secret)
         except BadSignature as bad:
@@ -318,7 +326,7 @@ def _collection(data: Any, what: str) -> list[dict[str, Any]]:
     return items
 
 
-def _error(response: "Response", what: str, change: bool) -> VoucherctlError:
+def _error(response: "Response", what: str, change: bool, refuse: bool = False) -> VoucherctlError:
     text = _failure_text(response)
     status = response.status
     if not text:
@@ -336,6 +344,8 @@ def _error(response: "Response", what: str, change: bool) -> VoucherctlError:
     code = exit_code_for_status(status, change=change)
     if status == 404 and any(t in text.lower() for t in CLIENT_404_TEXTS):
         code = ExitCode.AUTH
+    elif status == 404 and refuse and "not found" not in text.lower():
+        code = ExitCode.REJECTED
     message = f"{what}: HTTP {status}: {text}"
     if code == ExitCode.OUTCOME_UNKNOWN:
         message += "; the change may or may not have been made"

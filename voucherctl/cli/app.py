@@ -36,6 +36,8 @@ COMMANDS = {
     "handout": "handout:handout",
     "groups": "groups:groups",
     "group": "groups:group",
+    "generate": "generate:generate",
+    "codes": "codes:codes",
     "claim": "claim:claim",
     "unclaim": "claim:unclaim",
     "lock": "lock:lock",

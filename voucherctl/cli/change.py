@@ -44,8 +44,7 @@ def perform(
         {**fallbacks, **{k: v for k, v in values.items() if v is not None}}, params.OPTION_NAMES
     )
     if bulk.dry_run:
-        record = {"method": operation.method, "path": operation.path, "form": request}
-        output.print_record(env, record, DRY_RUN_VIEW, title="Dry run: nothing was sent")
+        print_dry_run(env, operation, request)
         return
     api = operation.client_for(env, None)
     if operation.check:
@@ -55,6 +54,13 @@ def perform(
     log.ensure_writable()
     result = change.call(api, request)
     output.print_result(env, result, view, title=title)
+
+
+def print_dry_run(env: Environment, operation: Operation[Client], request: dict[str, str]) -> None:
+    """What ``request`` would send: method, path and form."""
+    path, form = operation.sent_as(request) if operation.sent_as else (operation.path, request)
+    record = {"method": operation.method, "path": path, "form": form}
+    output.print_record(env, record, DRY_RUN_VIEW, title="Dry run: nothing was sent")
 
 
 DRY_RUN_VIEW = [

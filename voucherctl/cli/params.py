@@ -136,6 +136,30 @@ def redeem(values: Values, names: Mapping[str, str] = OPTION_NAMES) -> dict[str,
     return params
 
 
+# A voucher group named by its argument, for the commands that act on a whole group.
+GROUP_NAMES = {**OPTION_NAMES, "voucherGroupId": "GROUP"}
+
+
+def group_amount(values: Values, names: Mapping[str, str] = GROUP_NAMES) -> dict[str, str]:
+    """``voucherGroupId`` (sent in the path) and ``amount`` of generate and codes."""
+    group = values.get("voucherGroupId")
+    if not group:
+        raise UsageError(f"{names['voucherGroupId']} is required")
+    amount = values.get("amount")
+    return {
+        "voucherGroupId": validate.numeric_id(group, names["voucherGroupId"]),
+        "amount": count(amount or "", names["amount"]),
+    }
+
+
+def count(value: str, name: str) -> str:
+    """A whole number, 1 or more, without sign, decimals or exponent (``3``, not ``3.0``)."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < 1:
+        raise UsageError(f"{name} must be a whole number, 1 or more, not {value!r}")
+    return str(int(text))
+
+
 def money(value: str, name: str) -> str:
     """A positive amount with at most two decimals, as the user wrote it (``2.5``, ``10``)."""
     text = value.strip()

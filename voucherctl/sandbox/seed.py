@@ -63,6 +63,7 @@ def _spid_groups() -> list[Row]:
         "handouts_enabled": 1,
         "campaign_id": None,
         "product_id": None,
+        "voucher_limit": None,
     }
     docs_sample: Row = {"created": "2014-08-06 11:47:25", "updated": "2014-08-06 11:47:26"}
     return [
@@ -75,6 +76,8 @@ def _spid_groups() -> list[Row]:
             "title": "Handouts disabled",
             "type": "6",
             "handouts_enabled": 0,
+            # Its 10 vouchers and 5 more: generating beyond that answers 404, as SPiD does.
+            "voucher_limit": "15",
         },
         *_spid_search_groups(base),
     ]

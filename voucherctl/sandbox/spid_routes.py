@@ -15,12 +15,16 @@ secret. Answers and their texts:
 - GET /api/2/vouchers/groups: 400 for a bad `limit` or `offset`, 404 "No voucher groups found"
   for an empty page (spid_records)
 - GET /api/2/vouchers/group/{id}, POST /api/2/vouchers/generate/{id}: 404 "Voucher group not found"
-- POST /api/2/vouchers/handout/{id}: 404 as for voucher_handout; 409 when fewer than `amount`
-  vouchers are unused (nothing is handed out then)
-- `amount` not an integer from 1 to 1000: 400
+- POST /api/2/vouchers/generate/{id}: data {"success": true} and nothing else (SPiD's docs: the
+  vouchers are not returned); 404 for a shared group (`unique` "0") and for more vouchers than
+  the group's `limit` allows, with the numbers (nothing is generated then)
+- POST /api/2/vouchers/handout/{id}: the vouchers in SPiD's documented fields (`voucherId`,
+  `voucherGroupId`, `voucherCode`, `type`, `createdBy`, `created`); 404 as for voucher_handout,
+  and 404 with the numbers when fewer than `amount` vouchers are unused (none handed out then)
+- `amount`: 1 when not sent; not an integer from 1 to 1000: 400
 - over the quota or the rate limit: 420 "Request Ratelimit exceeded"; injected failures: 500 / 503
 
-Collections (`vouchers/groups`, generate, batch handout) carry a JSON list in `data`. Dates are
+Collections (`vouchers/groups`, batch handout) carry a JSON list in `data`. Dates are
 UTC. The container's `request` is what the server passes in (the quota; see server.App). POST
 /oauth/token answers flat OAuth JSON, and its errors come flat as SPiD sends them: 401
 invalid_client, 400 invalid_request / unsupported_grant_type.
@@ -28,6 +32,7 @@ invalid_client, 400 invalid_request / unsupported_grant_type.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -53,11 +58,14 @@ from voucherctl.sandbox.store import Store
 from voucherctl.sandbox.wire import Reply, Request, parse_int, utc_text
 
 MAX_AMOUNT = 1000
+# What POST /vouchers/handout/{id} shows of each voucher (its sample answer in SPiD's docs).
+HANDED_OUT_FIELDS = ("voucherId", "voucherGroupId", "voucherCode", "type", "createdBy", "created")
 NONE_LEFT_CODE = 409
 TOKEN_REJECTED = "Access token rejected"
 TOKEN_EXPIRED = "Access token expired"
 GROUP_NOT_FOUND = "Voucher group not found"
 NO_HANDOUT_GROUP = "Voucher group not found, or handouts not enabled"
+SHARED_GROUP = "its vouchers share one code (unique 0), so none can be generated"
 
 # User, group and voucher in one statement: under load every statement run inside the write lock
 # also waits to get the GIL back, so the hot path runs as few as it can. When nothing is taken,
@@ -74,8 +82,27 @@ Handler = Callable[[Request, tuple[str, ...]], Answer]
 
 
 def _amount(req: Request) -> int | None:
-    amount = parse_int(req.params.get("amount"))
+    """`amount`: 1 when not sent, as SPiD's default; None when not an integer from 1 to 1000."""
+    raw = req.params.get("amount")
+    if raw is None or raw == "":
+        return 1
+    amount = parse_int(raw)
     return amount if amount is not None and 1 <= amount <= MAX_AMOUNT else None
+
+
+def _beyond_limit(conn: sqlite3.Connection, group_id: int, limit: str | None, amount: int) -> str:
+    """Why `amount` more vouchers would pass the group's `limit` ("" when they would not)."""
+    allowed = parse_int(limit) if limit else None
+    if allowed is None:
+        return ""
+    held = conn.execute("SELECT count(*) FROM spid_voucher WHERE group_id = ?", (group_id,))
+    count = int(held.fetchone()[0])
+    if count + amount <= allowed:
+        return ""
+    return (
+        f"Voucher group {group_id} allows {allowed} vouchers and has {count}: {amount} more "
+        "would pass its limit; none generated"
+    )
 
 
 def _token_failure(state: TokenState) -> Answer | None:
@@ -170,7 +197,8 @@ class SpidApi:
         return Answer(200, "element", "VoucherGroup", group_json(row))
 
     def generate(self, req: Request, args: tuple[str, ...]) -> Answer:
-        """POST /api/2/vouchers/generate/{voucherGroupId}: create `amount` unused vouchers."""
+        """POST /api/2/vouchers/generate/{voucherGroupId}: create `amount` unused vouchers,
+        answering only that it worked."""
         amount, group_id = _amount(req), parse_int(args[0])
         if amount is None:
             return failure(400, f"amount must be an integer from 1 to {MAX_AMOUNT}")
@@ -178,20 +206,24 @@ class SpidApi:
             return failure(404, GROUP_NOT_FOUND)
         now = utc_text(time.time())
         with self._store.write() as conn:
-            if (
-                conn.execute("SELECT 1 FROM spid_group WHERE id = ?", (group_id,)).fetchone()
-                is None
-            ):
+            group = conn.execute(
+                "SELECT is_unique, voucher_limit FROM spid_group WHERE id = ?", (group_id,)
+            ).fetchone()
+            if group is None:
                 return failure(404, GROUP_NOT_FOUND)
+            if group[0] != "1":
+                return failure(404, f"Voucher group {group_id} is shared: {SHARED_GROUP}")
+            beyond = _beyond_limit(conn, group_id, group[1], amount)
+            if beyond:
+                return failure(404, beyond)
             first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM spid_voucher").fetchone()[0]
-            rows = conn.execute(
+            conn.execute(
                 f"{SERIES} INSERT INTO spid_voucher (id, code, group_id, status, created_by,"
                 f" created, updated) SELECT n, {spid_code_sql('n', str(group_id))}, ?, 0, '0',"
-                f" ?, ? FROM series RETURNING {VOUCHER_VALUES}",
+                " ?, ? FROM series",
                 (first, first + amount - 1, group_id, now, now),
-            ).fetchall()
-            data = vouchers_json(conn, rows, group_id)
-        return Answer(200, "collection", "Voucher", data)
+            )
+        return Answer(200, "element", "Voucher", {"success": True})
 
     def handout_batch(self, req: Request, args: tuple[str, ...]) -> Answer:
         """POST /api/2/vouchers/handout/{voucherGroupId}: hand out `amount` vouchers, no user."""
@@ -212,14 +244,20 @@ class SpidApi:
             ).fetchone()[0]
             if unused < amount:
                 text = (
-                    f"Only {unused} vouchers available in voucher group {group_id}; none handed out"
+                    f"Only {unused} vouchers available in voucher group {group_id}, {amount} "
+                    "asked for; none handed out"
                 )
-                return failure(409, text)
+                return failure(404, text)
             rows = conn.execute(
                 "UPDATE spid_voucher SET status = 1, handout_by = '0', handout_time = ?,"
                 " updated = ? WHERE id IN (SELECT id FROM spid_voucher WHERE group_id = ?"
                 f" AND status = 0 ORDER BY id LIMIT ?) RETURNING {VOUCHER_VALUES}",
                 (now, now, group_id, amount),
             ).fetchall()
-            data = vouchers_json(conn, rows, group_id)
+            data = [_handed_out(voucher) for voucher in vouchers_json(conn, rows, group_id)]
         return Answer(200, "collection", "Voucher", data)
+
+
+def _handed_out(voucher: dict[str, object]) -> dict[str, object]:
+    """A voucher as the batch handout shows it: only the fields SPiD's docs list for it."""
+    return {key: voucher[key] for key in HANDED_OUT_FIELDS}

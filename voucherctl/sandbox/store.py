@@ -17,7 +17,7 @@ from pathlib import Path
 
 from voucherctl.sandbox.seed import insert_seed
 
-SCHEMA_VERSION = 2  # 2: more voucher groups, for the groups search
+SCHEMA_VERSION = 3  # 2: more voucher groups, for the groups search; 3: a group with a limit
 BUSY_TIMEOUT_MS = 10_000
 
 _SCHEMA = """
