@@ -87,7 +87,7 @@ class AuditLog:
             "exit_code": exit_code,
             "error": scrub(error) if error else None,
         }
-        data = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+        data = (scrub(json.dumps(entry, ensure_ascii=False)) + "\n").encode("utf-8")
         with self._lock:
             # One write per record to a file opened for appending: concurrent voucherctl
             # processes interleave whole lines, never parts of them.

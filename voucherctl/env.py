@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TextIO, cast
 
 from voucherctl import config
-from voucherctl.redact import scrub
+from voucherctl.redact import ScrubbedStream, scrub
 from voucherctl.text import escape_control
 
 if TYPE_CHECKING:
@@ -83,6 +83,13 @@ class Environment:
     stderr: TextIO = field(default_factory=lambda: _standard("stderr"))
     stdin: TextIO = field(default_factory=lambda: _standard("stdin"))
 
+    def __post_init__(self) -> None:
+        # Everything printed passes the secret scrub, whoever prints it.
+        if not isinstance(self.stdout, ScrubbedStream):
+            self.stdout = cast(TextIO, ScrubbedStream(self.stdout))
+        if not isinstance(self.stderr, ScrubbedStream):
+            self.stderr = cast(TextIO, ScrubbedStream(self.stderr))
+
     @cached_property
     def stdout_isatty(self) -> bool:
         return _isatty(self.stdout)
@@ -132,13 +139,14 @@ class Environment:
             self._write_stderr(message)
 
     def debug(self, message: str) -> None:
-        """A ``--verbose`` line on stderr (secrets scrubbed like everything else)."""
+        """A ``--verbose`` block on stderr (secrets scrubbed like everything else)."""
         if self.options.verbose:
-            self._write_stderr(message)
+            self._write_stderr(message, keep_newlines=True)
 
-    def _write_stderr(self, message: str) -> None:
+    def _write_stderr(self, message: str, *, keep_newlines: bool = False) -> None:
+        # One message, one line: a server's newline in it cannot forge a line of its own.
         try:
-            self.stderr.write(escape_control(scrub(message), keep_newlines=True) + "\n")
+            self.stderr.write(escape_control(scrub(message), keep_newlines=keep_newlines) + "\n")
             self.stderr.flush()
         except (OSError, ValueError):
             pass  # no stderr to tell: the exit code still says how it went

@@ -23,6 +23,7 @@ from voucherctl import config
 from voucherctl.errors import UsageError
 from voucherctl.output import csv_cell
 from voucherctl.private_files import open_private, private_folder
+from voucherctl.redact import scrub
 from voucherctl.spid_codes import CODE_FIELDS
 from voucherctl.text import escape_control
 
@@ -66,7 +67,7 @@ def keep(where: Path, group_id: str, taken: Mapping[str, Any]) -> Path:
     fd = open_private(temporary, os.O_WRONLY | os.O_EXCL)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(taken, ensure_ascii=False, indent=2) + "\n")
+            handle.write(scrub(json.dumps(taken, ensure_ascii=False, indent=2)) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
         # A hard link never replaces a file that has the name already; rename would.
@@ -121,7 +122,7 @@ class OutFile:
         assert self._fd is not None
         fd, self._fd = self._fd, None
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            handle.write(scrub(text))
             handle.flush()
             os.fsync(handle.fileno())
 

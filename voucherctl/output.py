@@ -130,7 +130,7 @@ def queried(env: "Environment", document: Any) -> str:
     except JMESPathError as exc:
         raise UsageError(f"--query: {str(exc).splitlines()[0]}") from None
     if isinstance(result, str):
-        return escape_control(result, keep_newlines=True)
+        return escape_control(result)
     return to_json(result, indent=2 if env.output_format() == "json" else None)
 
 

@@ -6,9 +6,11 @@ here the moment it is read. Whatever goes to stdout, stderr or a log passes thro
 text or a server that echoes a request back.
 """
 
+import io
 import json
 import re
 from collections.abc import Iterable, Mapping
+from typing import TextIO
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode
 
 MASK = "***"
@@ -39,8 +41,49 @@ def register(*secrets: str | None) -> None:
     """Remember secret values so that :func:`scrub` masks them from now on."""
     for secret in secrets:
         if secret and len(secret) >= _MIN_SECRET_LENGTH:
-            # Also as a URL or form would carry it: a server may echo it back percent-encoded.
-            _registered.update({secret, quote(secret, safe=""), quote_plus(secret)})
+            _registered.update(_forms(secret))
+
+
+def _forms(secret: str) -> set[str]:
+    """The secret as a server might echo it back: as is, percent-encoded as a URL or form
+    carries it, base64 (standard or URL-safe, padded or not), hex."""
+    import base64
+
+    raw = secret.encode("utf-8", "surrogatepass")
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), raw.hex(), raw.hex().upper()}
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        text = encoded.decode("ascii")
+        forms.update({text, text.rstrip("=")})
+    return {form for form in forms if len(form) >= _MIN_SECRET_LENGTH}
+
+
+class ScrubbedStream(io.TextIOBase):
+    """A text stream that masks every registered secret in what is written through it.
+
+    The Environment wraps stdout and stderr in one, so every byte voucherctl prints passes the
+    same scrub by construction, whatever printed it (a table, a JSON line, a warning, a
+    progress bar), rather than by each writer remembering to call :func:`scrub`.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.raw = stream
+
+    def write(self, text: str) -> int:
+        self.raw.write(scrub(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def isatty(self) -> bool:
+        return self.raw.isatty()
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.raw, "encoding", None) or "utf-8"
 
 
 def scrub(text: str) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 from voucherctl.bulk.rows import Row, digest
 from voucherctl.errors import ExitCode, UsageError, VoucherctlError
 from voucherctl.private_files import NotRegularFileError, open_private
+from voucherctl.redact import scrub
 from voucherctl.text import escape_control
 
 FORMAT = 2
@@ -124,7 +125,8 @@ class Journal:
             self._states[_pack(row.key)] = _STATES.index(state)
 
     def _write(self, record: Mapping[str, Any]) -> None:
-        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        # A row's error may quote a server that echoed a secret: scrubbed like all output.
+        data = (scrub(json.dumps(record, ensure_ascii=False)) + "\n").encode("utf-8")
         try:
             written = os.write(self._fd, data)  # one write per record, appended: whole lines
             if written != len(data):

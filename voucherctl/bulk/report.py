@@ -170,5 +170,7 @@ def _line(outcome: Outcome) -> int:
 
 def _csv_line(cells: list[Any]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(output.csv_cell(cell) for cell in cells)
-    return buffer.getvalue()
+    # lineterminator "\n" also makes the writer quote a cell holding a newline, so a server's
+    # text cannot start a row of its own.
+    csv.writer(buffer, lineterminator="\n").writerow(output.csv_cell(cell) for cell in cells)
+    return buffer.getvalue()[:-1]
