@@ -19,16 +19,14 @@ from voucherctl import redact
 from voucherctl.credential_sets import CachedToken, SpidCredentials
 from voucherctl.errors import (
     AuthError,
-    ExitCode,
     OutcomeUnknownError,
     RejectedError,
     ServerError,
     VoucherctlError,
-    error_class_for,
-    exit_code_for_status,
 )
 from voucherctl.pacing import QuotaReport
 from voucherctl.spid_answers import UNVERIFIED, BadSignature, open_data, quota_report
+from voucherctl.spid_errors import CLIENT_404_TEXTS, error_for, failure_text, json_or_none
 
 if TYPE_CHECKING:
     from voucherctl.http import HttpClient, Response
@@ -37,8 +35,6 @@ RATE_LIMITED = 420
 DEFAULT_TOKEN_LIFETIME = 900.0  # SPiD's server tokens are JWTs that live 15 minutes
 PAGE_LIMIT = 1000  # SPiD's largest page
 MAX_PAGES = 1000  # a million groups; past that, a server that never ends its pages
-# 404s about the client, not the thing asked for: exit 4, not 3 (docs/contract.md#exit-codes).
-CLIENT_404_TEXTS = ("unknown client id", "client id mismatch")
 
 SPID_ZONE = "(no zone given)"  # SPiD's times ("2014-08-06 11:47:25") do not say their zone
 STATUS_NAMES = {"-1": "expired", "0": "unused", "1": "handed out", "2": "redeemed"}
@@ -76,7 +72,7 @@ class SpidClient:
         success = data.get("success") if isinstance(data, dict) else None
         if success is True:
             return {"success": True, "userId": user_id, "voucherGroupId": group_id}
-        text = _failure_text(response)
+        text = failure_text(response)
         if success is False or text:
             raise RejectedError(f"{what}: {text or 'no voucher given'}")
         # Neither yes nor no, nor why: whether the user got a voucher is unknown.
@@ -149,7 +145,7 @@ class SpidClient:
             auth=(creds.client_id, creds.client_secret),
             rate_limit=_rate_limit_wait,
         )
-        body = _json_or_none(response)
+        body = json_or_none(response)
         token = body.get("access_token") if isinstance(body, dict) else None
         if response.status == 200 and _usable_token(token):
             redact.register(token)
@@ -160,13 +156,13 @@ class SpidClient:
             if not lifetime > 0:  # NaN, zero or negative: not a lifetime any token has
                 lifetime = DEFAULT_TOKEN_LIFETIME
             return CachedToken(token, time.time() + lifetime, lifetime)
-        text = _failure_text(response) or response.describe()
+        text = failure_text(response) or response.describe()
         if response.status in (400, 401, 403):
             raise AuthError(
                 f"SPiD refused the client credentials of {creds.client_id} "
                 f"(HTTP {response.status}: {text})"
             )
-        raise _error(response, "fetch a SPiD server token", change=False)
+        raise error_for(response, "fetch a SPiD server token", change=False)
 
     def _token(self) -> tuple[str, bool]:
         """A token to send, and whether it came from the cache (it may then be stale)."""
@@ -266,12 +262,12 @@ class SpidClient:
 
     def _unwrap(self, response: "Response", what: str, change: bool, refuse: bool = False) -> Any:
         """The container's ``data``, decoded and verified, or the error it reports."""
-        body = _json_or_none(response)
+        body = json_or_none(response)
         if not _is_container(body):
-            raise _error(response, what, change, refuse)
+            raise error_for(response, what, change, refuse)
         assert isinstance(body, dict)
         if response.status >= 400 or _int(body.get("code"), 200) >= 400:
-            raise _error(response, what, change, refuse)
+            raise error_for(response, what, change, refuse)
         try:
             data, signature = open_data(body, self.credentials.sign_secret)
         except BadSignature as bad:
@@ -296,7 +292,7 @@ def _rate_limit_wait(response: "Response") -> float | None:
     """Seconds until SPiD's quota resets (``request.reset``, at least 1) for a 420 answer."""
     if response.status != RATE_LIMITED:
         return None
-    body = _json_or_none(response)
+    body = json_or_none(response)
     try:
         reset = float(body["request"]["reset"])
     except (TypeError, KeyError, ValueError):
@@ -306,14 +302,14 @@ def _rate_limit_wait(response: "Response") -> float | None:
 
 def _quota(response: "Response") -> QuotaReport | None:
     """The quota a SPiD answer reports (every container does)."""
-    return quota_report(_json_or_none(response))
+    return quota_report(json_or_none(response))
 
 
 def _nothing_found(response: "Response") -> bool:
     """SPiD's 404 for a search that finds nothing (a container, and not about the client)."""
-    if response.status != 404 or not _is_container(_json_or_none(response)):
+    if response.status != 404 or not _is_container(json_or_none(response)):
         return False
-    return not any(text in _failure_text(response).lower() for text in CLIENT_404_TEXTS)
+    return not any(text in failure_text(response).lower() for text in CLIENT_404_TEXTS)
 
 
 def _collection(data: Any, what: str) -> list[dict[str, Any]]:
@@ -324,45 +320,6 @@ def _collection(data: Any, what: str) -> list[dict[str, Any]]:
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise ServerError(f"{what}: SPiD answered an unexpected shape (no list in 'data')")
     return items
-
-
-def _error(response: "Response", what: str, change: bool, refuse: bool = False) -> VoucherctlError:
-    text = _failure_text(response)
-    status = response.status
-    if not text:
-        # Not an answer SPiD would give: a proxy's error page, a truncated body, ...
-        if status < 300 and change:
-            return error_class_for(ExitCode.OUTCOME_UNKNOWN)(
-                f"{what}: SPiD's answer was unreadable ({response.describe()}); "
-                "the change may or may not have been made"
-            )
-        code = exit_code_for_status(status, change=change) if status >= 400 else ExitCode.ERROR
-        message = f"{what}: unreadable answer ({response.describe()})"
-        if code == ExitCode.OUTCOME_UNKNOWN:  # a 5xx page answering a change
-            message += "; the change may or may not have been made"
-        return error_class_for(code)(message)
-    code = exit_code_for_status(status, change=change)
-    if status == 404 and any(t in text.lower() for t in CLIENT_404_TEXTS):
-        code = ExitCode.AUTH
-    elif status == 404 and refuse and "not found" not in text.lower():
-        code = ExitCode.REJECTED
-    message = f"{what}: HTTP {status}: {text}"
-    if code == ExitCode.OUTCOME_UNKNOWN:
-        message += "; the change may or may not have been made"
-    return error_class_for(code)(message)
-
-
-def _failure_text(response: "Response") -> str:
-    """The API's own words for a failure: the container's error or the OAuth error."""
-    body = _json_or_none(response)
-    if not isinstance(body, dict):
-        return ""
-    error = body.get("error")
-    if isinstance(error, dict):
-        return str(error.get("description") or error.get("message") or error.get("type") or "")
-    if isinstance(error, str):  # flat OAuth error
-        return f"{error}: {body.get('error_description', '')}".rstrip(": ")
-    return ""
 
 
 def _usable_token(token: Any) -> TypeGuard[str]:
@@ -378,13 +335,6 @@ def _as_object(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise VoucherctlError("SPiD answered an unexpected shape (no object in 'data')")
     return data
-
-
-def _json_or_none(response: "Response") -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 def _int(value: Any, default: int) -> int:

@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import quote
 
 from voucherctl.errors import NotSentError, OutcomeUnknownError, RejectedError
-from voucherctl.spid import SpidClient, _failure_text
+from voucherctl.spid import SpidClient
+from voucherctl.spid_errors import failure_text
 
 GENERATE_PATH = "/api/2/vouchers/generate/{}"
 HANDOUT_PATH = "/api/2/vouchers/handout/{}"
@@ -26,7 +27,7 @@ def generate(client: SpidClient, group_id: str, amount: str) -> dict[str, Any]:
     success = data.get("success") if isinstance(data, dict) else data
     if success is True:
         return {"success": True, "voucherGroupId": group_id, "amount": int(amount)}
-    text = _failure_text(response)
+    text = failure_text(response)
     if success is False or text:
         raise RejectedError(f"{what}: {text or 'SPiD generated none'}")
     raise OutcomeUnknownError(
