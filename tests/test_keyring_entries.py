@@ -254,3 +254,32 @@ def test_names_are_the_same_however_the_host_is_spelt() -> None:
         == "spaaza/https://spaaza.test/1001/session"
     )
     assert SpaazaEntry("https://spaaza.test", None).name == "spaaza/https://spaaza.test/token"
+
+
+def test_client_ids_differing_only_in_case_keep_their_secrets_apart(cli, rsps) -> None:
+    """Catches entry names that a case-folding backend (keyrings.alt's file) made one: a login
+    as CLIENT-123 replaced client-123's secret, which was then sent for client-123."""
+    from voucherctl.keyring_entries import SpidEntries
+
+    lower = SpidEntries(spid_stubs.SPID, spid_stubs.CLIENT_ID)
+    upper = SpidEntries(spid_stubs.SPID, spid_stubs.CLIENT_ID.upper())
+
+    for what in ("client_secret", "token", "sign_secret"):
+        assert getattr(lower, what).lower() != getattr(upper, what).lower()
+
+
+def test_folders_voucherctl_makes_are_the_owners_alone_even_under_umask_000(tmp_path) -> None:
+    """Catches parents of the data directory made 0777 under umask 000: another user could
+    swap the private folder for one of their own."""
+    import os
+    import stat
+
+    from voucherctl.private_files import private_folder
+
+    previous = os.umask(0)
+    try:
+        private_folder(tmp_path / "a" / "b" / "c")
+    finally:
+        os.umask(previous)
+    for folder in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder

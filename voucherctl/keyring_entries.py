@@ -17,6 +17,7 @@ user.
 """
 
 import json
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
@@ -36,8 +37,9 @@ def host(base_url: str) -> str:
 
 def _part(value: str) -> str:
     # No "/" inside an id, so a name reads unambiguously from its end even when the base URL
-    # has a path.
-    return quote(value, safe="")
+    # has a path. Upper-case letters are spelled "^a": some backends (keyrings.alt's files)
+    # fold names to lower case, and clientA must never share an entry with CLIENTA.
+    return quote(re.sub(r"[A-Z^]", lambda m: "^" + m.group().lower(), value), safe="^")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ their owner's alone, 0600 in 0700 folders, whatever the umask
 (docs/contract.md#files-and-audit-log).
 """
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -12,8 +13,18 @@ FOLDER_MODE = 0o700
 
 
 def private_folder(path: Path) -> Path:
-    """``path`` as a folder only its owner can enter, made (with its parents) when missing."""
-    path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    """``path`` as a folder only its owner can enter, made (with its parents) when missing;
+    parents it makes are the owner's alone too, whatever the umask."""
+    missing = []
+    for folder in [path, *path.parents]:
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        folder.mkdir(mode=FOLDER_MODE, exist_ok=True)
+        folder.chmod(FOLDER_MODE)  # mkdir's mode is masked by the umask
+    if not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(path))
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
         path.chmod(FOLDER_MODE)
     return path
