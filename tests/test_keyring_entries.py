@@ -283,3 +283,19 @@ def test_folders_voucherctl_makes_are_the_owners_alone_even_under_umask_000(tmp_
         os.umask(previous)
     for folder in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_an_old_named_secret_with_nothing_to_say_whose_it_is_is_not_sent(
+    cli, rsps, isolated_environment
+) -> None:
+    """Catches an old secret with no token beside it (which would say its client and host)
+    being sent, as this profile's, to whatever host the profile names now."""
+    write_config(isolated_environment, SPID_PROFILE)
+    store("default/spid/client_secret", OTHER_SECRET)
+
+    result = cli("show", "X")
+
+    assert result.exit_code == 4
+    assert "auth login spid" in result.stderr
+    assert len(rsps.calls) == 0
+    assert stored("default/spid/client_secret") == OTHER_SECRET  # left for its owner

@@ -132,12 +132,14 @@ def _old_spid(keychain: "Keychain", profile: str, entries: SpidEntries) -> _OldS
     if not secret:
         return None
     token = keychain.get(old_token)
-    if not token:
-        return _OldSpid(secret, None, (old_secret,))
-    owner = _field(token, "owner")
-    if owner is not None and owner != entries.owner:
+    # voucherctl 0.1 cached a token beside every secret it stored, recording the client and
+    # host it was issued to: the only proof that the old secret belongs to this client at this
+    # host. Without it the secret could be another configuration's, for another host: it is
+    # not sent anywhere (log in again).
+    owner = _field(token, "owner") if token else None
+    if owner != entries.owner:
         return None
-    return _OldSpid(secret, token if owner else None, (old_secret, old_token))
+    return _OldSpid(secret, token, (old_secret, old_token))
 
 
 def _old_spaaza(keychain: "Keychain", profile: str, entry: SpaazaEntry) -> tuple[str, str] | None:
