@@ -127,6 +127,13 @@ def login(
     Secrets are read from a hidden prompt, or line by line from stdin when it is not a
     terminal; never from the command line. A keyring backend that keeps secrets in a plain
     file is refused unless --insecure-storage is given.
+
+    Examples:
+
+    \b
+      voucherctl auth login spid --host production --client-id ID --sign-secret
+      voucherctl auth login spaaza --host production --username you@example.com
+      printf '%s\n' "$TOKEN" | voucherctl auth login spaaza --host staging --token
     """
     env = environment(ctx)
     profile = login_profile(env)

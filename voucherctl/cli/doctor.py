@@ -46,6 +46,12 @@ def doctor(ctx: typer.Context) -> None:
 
     Prints every check (name, ok, detail; never a secret) and exits 0 when all pass, else the
     exit code of the first failure (2 configuration, 4 credentials, 7 network, ...).
+
+    Examples:
+
+    \b
+      voucherctl doctor --sandbox
+      voucherctl doctor --profile prod -o json
     """
     env = environment(ctx)
     checks = [_versions(), *_configuration(env)]

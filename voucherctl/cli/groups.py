@@ -77,6 +77,12 @@ def groups(
 
     Every page is read (1000 groups a page). The filters are SPiD's own, sent with the request,
     and all of them must match; a search that finds nothing prints an empty list.
+
+    Examples:
+
+    \b
+      voucherctl groups --sandbox
+      voucherctl groups --type campaign --query '[].voucherGroupId'
     """
     env = environment(ctx)
     filters: dict[str, str] = {}  # SPiD's names
@@ -110,7 +116,13 @@ def group(
     ctx: typer.Context,
     group_id: Annotated[str, typer.Argument(metavar="ID", help="Voucher group id.")],
 ) -> None:
-    """Show one SPiD voucher group."""
+    """Show one SPiD voucher group: its type, codes (unique or shared) and limit.
+
+    Example:
+
+    \b
+      voucherctl group 47 --sandbox
+    """
     env = environment(ctx)
     group_id = validate.numeric_id(group_id, "ID")
     from voucherctl import clients
