@@ -133,7 +133,7 @@ def login(
     \b
       voucherctl auth login spid --host production --client-id ID --sign-secret
       voucherctl auth login spaaza --host production --username you@example.com
-      printf '%s\n' "$TOKEN" | voucherctl auth login spaaza --host staging --token
+      printf '%s\\n' "$TOKEN" | voucherctl auth login spaaza --host staging --token
     """
     env = environment(ctx)
     profile = login_profile(env)
