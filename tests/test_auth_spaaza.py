@@ -240,3 +240,18 @@ def test_password_login_warns_first_that_it_ends_the_users_other_sessions(cli, r
         "(a till signed in as the same user, say); to keep them, store an existing session "
         "with --session instead\n"
     )
+
+
+def test_a_refused_password_is_exit_4_whatever_spaaza_names_it(cli, rsps) -> None:
+    """Catches a password login refused as 'bad_password' (HTTP 400) exiting 5, as if a voucher
+    had been refused, instead of 4 (credentials refused)."""
+    rsps.post(
+        f"{stubs.SPAAZA}/auth/login",
+        json=stubs.error(41, "bad_password", "Wrong password"),
+        status=400,
+    )
+
+    result = cli(*LOGIN, "--username", "jane@example.com", input="wrong\n")
+
+    assert result.exit_code == 4
+    assert stored(SESSION_ENTRY) is None

@@ -7,7 +7,8 @@ exit code docs/contract.md#wire-facts-spaaza assigns; warnings go to a callback,
 API clients never print.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from voucherctl import redact
@@ -100,27 +101,29 @@ class SpaazaClient:
     def login(self, username: str, password: str) -> dict[str, Any]:
         """``POST /auth/login``: ``session_info`` (with only a passcode key under 2FA)."""
         redact.register(password)
-        results = self._call(
-            "POST",
-            "/auth/login",
-            "log in to Spaaza",
-            data={"username": username, "password": password},
-            change=False,
-            authenticated=False,
-        )
+        with _refusal_is_auth():
+            results = self._call(
+                "POST",
+                "/auth/login",
+                "log in to Spaaza",
+                data={"username": username, "password": password},
+                change=False,
+                authenticated=False,
+            )
         return _session_info(results)
 
     def confirm_passcode(self, passcode: str, passcode_key: str) -> dict[str, Any]:
         """``POST /auth/session``: trade the emailed two-factor passcode for a session."""
         redact.register(passcode, passcode_key)
-        results = self._call(
-            "POST",
-            "/auth/session",
-            "confirm the Spaaza passcode",
-            data={"session_passcode": passcode, "session_passcode_key": passcode_key},
-            change=False,
-            authenticated=False,
-        )
+        with _refusal_is_auth():
+            results = self._call(
+                "POST",
+                "/auth/session",
+                "confirm the Spaaza passcode",
+                data={"session_passcode": passcode, "session_passcode_key": passcode_key},
+                change=False,
+                authenticated=False,
+            )
         return _session_info(results)
 
     def _change(
@@ -177,6 +180,20 @@ class SpaazaClient:
             # Only with user or privileged auth: admins must leave the app hostname unset.
             headers["X-Spaaza-MyPrice-App-Hostname"] = self.app_hostname
         return headers
+
+
+@contextmanager
+def _refusal_is_auth() -> Iterator[None]:
+    """A login or passcode Spaaza refuses (``bad_password``, ``user_not_found``, ...) is
+    refused credentials, exit 4, whatever the error's name says otherwise."""
+    try:
+        yield
+    except VoucherctlError as exc:
+        if exc.exit_code in (ExitCode.REJECTED, ExitCode.NOT_FOUND):
+            raise error_class_for(ExitCode.AUTH)(
+                exc.message, http_status=exc.http_status, api_error=exc.api_error
+            ) from None
+        raise
 
 
 def describe(params: Mapping[str, str]) -> str:
