@@ -252,3 +252,34 @@ def test_a_5xx_end_to_end_is_exit_7_with_the_reconcile_message(tmp_path: Path) -
 
     assert done.exit_code == 7, done.stderr
     assert "Up to 4 codes may have been taken out of voucher group 47" in done.stderr
+
+
+def _file_size_limit(limit: int) -> None:
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_codes_with_no_room_to_keep_them_are_not_asked_for(tmp_path: Path) -> None:
+    """Catches codes taken on a full disk: the codes/ file failed, the printed copy was cut
+    short on the same disk, and 87 of 200 codes existed nowhere. Room is checked first."""
+    server = SandboxProcess(tmp_path / "state.sqlite3")
+    try:
+        before = unused(server, SANDBOX.spid_group_id)
+        done = subprocess.run(
+            [VOUCHERCTL, "codes", SANDBOX.spid_group_id, "--amount", "50"],
+            env=server.environment(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=lambda: _file_size_limit(20_000),
+        )
+        after = unused(server, SANDBOX.spid_group_id)
+    finally:
+        server.stop()
+
+    assert done.returncode == 2, done.stderr
+    assert "nothing was sent" in done.stderr
+    assert before == after

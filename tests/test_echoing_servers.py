@@ -16,7 +16,8 @@ SECRETS = (stubs.CLIENT_SECRET, stubs.TOKEN)
 
 def _forms(secret: str) -> list[str]:
     raw = secret.encode()
-    return [secret, base64.b64encode(raw).decode(), raw.hex()]
+    every_byte = "".join(f"%{byte:02x}" for byte in raw)
+    return [secret, base64.b64encode(raw).decode(), raw.hex(), every_byte, every_byte.upper()]
 
 
 def assert_no_secret(*texts: str) -> None:

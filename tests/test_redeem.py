@@ -48,7 +48,7 @@ def test_the_table_shows_the_rest_on_its_new_voucher(cli, rsps) -> None:
     assert "Rest on €3 (voucher 610000)" in lines
 
 
-@pytest.mark.parametrize("amount", ["0", "-1", "2.555", "abc", "1e3", "NaN"])
+@pytest.mark.parametrize("amount", ["0", "-1", "2.555", "abc", "1e3", "NaN", ""])
 def test_a_bad_amount_is_a_usage_error_and_nothing_is_sent(cli, rsps, amount) -> None:
     result = cli("redeem", "--voucher-id", "1", "--user-id", "2", "--amount", amount)
 

@@ -195,6 +195,7 @@ def _seed_audit_log(home: Path) -> None:
         (["--voucher", "k-5"], ["11-04"]),
         (["--group", "48"], ["11-03"]),
         (["--host", "https://b.test/"], ["11-04", "11-02"]),
+        (["--host", "HTTPS://B.test:443"], ["11-04", "11-02"]),
         (["--profile", "prod"], ["11-04", "11-02"]),
         (["--sandbox"], ["11-03"]),
         (["--command", "handout", "--since", "2026-11-02"], ["11-03"]),

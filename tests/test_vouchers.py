@@ -36,10 +36,22 @@ def test_the_table_lists_vouchers_wherever_they_are_nested(cli, rsps, monkeypatc
     lines = table_lines(result.stdout)
     key = CLAIMED["voucher_key"]
     assert lines[1] == "Id Status Amount Lock Expires (UTC) Campaign Key"
-    assert lines[3] == (
-        f"35735 claimed €5 2050-01-01 00:00:00 Earn €5 on signup (136) {key[:8]}…{key[-4:]}"
-    )
+    assert lines[3] == f"35735 claimed €5 2050-01-01 00:00:00 Earn €5 on signup (136) {key}"
     assert lines[4].startswith("44974 claimed €20 locked 2050-01-01 00:00:00 20 EUR voucher")
+
+
+def test_at_80_columns_the_list_shortens_keys_and_says_so(cli, rsps, monkeypatch) -> None:
+    """Wide enough, a key is shown whole; only a table that would not fit shortens it, and
+    then says how to see it whole."""
+    monkeypatch.setenv("COLUMNS", "80")
+    results = {"wallet": {"vouchers": [CLAIMED]}}
+    stubs.get_user_vouchers(rsps, {"user_id": "1", "chain_id": "3"}, stubs.ok(results))
+
+    result = cli("vouchers", "--user-id", "1", tty=True)
+
+    key = CLAIMED["voucher_key"]
+    lines = table_lines(result.stdout)
+    assert any(line.endswith(f"{key[:8]}…{key[-4:]}") for line in lines)
     assert lines[-1] == "… shortens long identifiers; -o json shows them whole"
 
 

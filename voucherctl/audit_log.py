@@ -207,7 +207,7 @@ class Filter:
         wanted = (
             (self.command, [entry.get("command")]),
             (self.profile, [entry.get("profile")]),
-            (self.host, [entry.get("host")]),
+            (_host(self.host), [_host(entry.get("host"))]),
             (self.user, [ids.get(key) for key in USER_KEYS]),
             (self.voucher, [ids.get(key) for key in VOUCHER_KEYS]),
             (self.group, [ids.get(key) for key in GROUP_KEYS]),
@@ -215,6 +215,19 @@ class Filter:
         if any(want is not None and want not in map(str, found) for want, found in wanted):
             return False
         return self.since is None or _epoch(str(entry.get("time", ""))) >= self.since
+
+
+def _host(url: object) -> str | None:
+    """A host as filters compare it: the one spelling base URLs are given (lower case, no
+    default port, no trailing slash); "sandbox" and unreadable values as they are."""
+    if not isinstance(url, str):
+        return None
+    from voucherctl import config
+
+    try:
+        return config.validate_base_url(url, what="host")
+    except VoucherctlError:
+        return url
 
 
 def read(path: Path, where: Filter, *, limit: int | None = None) -> list[dict[str, Any]]:

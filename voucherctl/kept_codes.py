@@ -35,16 +35,22 @@ def folder(environ: Mapping[str, str]) -> Path:
     return config.data_dir(environ) / FOLDER
 
 
-def ensure_folder(environ: Mapping[str, str]) -> Path:
-    """The folder, made private now: codes that could not be kept are never asked for.
+BYTES_PER_CODE = 512  # more than a kept voucher takes: room checked before asking for codes
 
-    Raises UsageError (nothing was sent yet) when it cannot be made.
+
+def ensure_folder(environ: Mapping[str, str], amount: int = 1) -> Path:
+    """The folder, made private now, with room for ``amount`` codes: codes that could not be
+    kept are never asked for.
+
+    Raises UsageError (nothing was sent yet) when it cannot be made, or a file the size the
+    codes will take cannot be written there (a full disk, a file-size limit).
     """
     path = folder(environ)
     try:
         private_folder(path)
         if not os.access(path, os.W_OK | os.X_OK):
             raise PermissionError(errno.EACCES, "not writable")
+        _try_room(path, amount * BYTES_PER_CODE + 4096)
     except OSError as exc:
         raise UsageError(
             f"cannot keep codes in {escape_control(str(path))} ({exc.strerror or exc}); "
@@ -52,6 +58,21 @@ def ensure_folder(environ: Mapping[str, str]) -> Path:
             "at one that is"
         ) from None
     return path
+
+
+def _try_room(where: Path, size: int) -> None:
+    """Write ``size`` bytes to a scratch file in ``where``, then remove it; raises OSError."""
+    scratch = where / f".room-{secrets.token_hex(6)}"
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        block = b"\0" * 65536
+        left = size
+        while left > 0:
+            left -= os.write(fd, block[: min(left, len(block))])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        scratch.unlink(missing_ok=True)
 
 
 def keep(where: Path, group_id: str, taken: Mapping[str, Any]) -> Path:

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from voucherctl.env import Environment
 
 # json.dumps leaves these unescaped
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_JSON_UNSAFE = re.compile(
+    r"[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _CSV_FORMULA = re.compile(r"^[=+\-@\t\r]")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
@@ -232,20 +234,28 @@ def _print_list_table(
         pad_edge=False,
         collapse_padding=True,  # one space between columns: 80 columns hold a voucher's row
     )
-    for column in columns:
+    rows = [[display(column.value(item)) for column in columns] for item in items]
+    widest = [max((len(row[i]) for row in rows), default=0) for i in range(len(columns))]
+    # Long identifiers are shortened only when the table would not fit whole.
+    fits = (
+        sum(max(w, len(c.label)) for w, c in zip(widest, columns, strict=True)) + len(columns)
+        <= _console(env).width
+    )
+    for column, width in zip(columns, widest, strict=True):
         keep = column.whole or column.no_wrap
+        least = column.min_width or min(len(column.label), 12)  # no header cut mid-word
         table.add_column(
             Text(column.label),
             overflow="ignore" if keep else "fold",
             no_wrap=keep,
-            min_width=column.min_width or min(len(column.label), 12),  # no header cut mid-word
+            # A column that must stay whole (a code, a time) is as wide as its longest value.
+            min_width=max(least, width) if column.no_wrap else least,
         )
     shortened = False
-    for item in items:
+    for row in rows:
         cells = []
-        for column in columns:
-            value = display(column.value(item))
-            if column.whole and len(value) > MAX_LISTED_ID:
+        for column, value in zip(columns, row, strict=True):
+            if column.whole and not fits and len(value) > MAX_LISTED_ID:
                 value, shortened = f"{value[:8]}…{value[-4:]}", True
             cells.append(Text(value))
         table.add_row(*cells)

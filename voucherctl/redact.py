@@ -51,6 +51,9 @@ def _forms(secret: str) -> set[str]:
 
     raw = secret.encode("utf-8", "surrogatepass")
     forms = {secret, quote(secret, safe=""), quote_plus(secret), raw.hex(), raw.hex().upper()}
+    every_byte = "".join(f"%{byte:02X}" for byte in raw)  # percent-encoding of every byte
+    forms.update({every_byte, every_byte.lower()})
+    forms.update({json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]})
     for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         text = encoded.decode("ascii")
         forms.update({text, text.rstrip("=")})

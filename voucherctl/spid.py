@@ -26,7 +26,13 @@ from voucherctl.errors import (
 )
 from voucherctl.pacing import QuotaReport
 from voucherctl.spid_answers import UNVERIFIED, BadSignature, open_data, quota_report
-from voucherctl.spid_errors import CLIENT_404_TEXTS, error_for, failure_text, json_or_none
+from voucherctl.spid_errors import (
+    CLIENT_404_TEXTS,
+    error_for,
+    error_name,
+    failure_text,
+    json_or_none,
+)
 
 if TYPE_CHECKING:
     from voucherctl.http import HttpClient, Response
@@ -160,7 +166,9 @@ class SpidClient:
         if response.status in (400, 401, 403):
             raise AuthError(
                 f"SPiD refused the client credentials of {creds.client_id} "
-                f"(HTTP {response.status}: {text})"
+                f"(HTTP {response.status}: {text})",
+                http_status=response.status,
+                api_error=error_name(response),
             )
         raise error_for(response, "fetch a SPiD server token", change=False)
 

@@ -9,7 +9,7 @@ import re
 # C0 controls, DEL and C1 controls; the bidirectional overrides that make text read in
 # another order than it is (U+202E); lone surrogates too: bytes of an argument that are not
 # UTF-8 arrive as those, and writing one to a UTF-8 stream fails.
-_BIDI = "\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_BIDI = "\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"  # and line/paragraph seps
 _CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
 _CONTROL_BUT_NEWLINE = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
 

@@ -129,7 +129,7 @@ def audit(
         voucher=voucher,
         group=group,
         profile="sandbox" if env.options.sandbox else env.options.profile,
-        host=host.rstrip("/") if host else None,
+        host=host,
     )
     entries = read(log_path(env.environ), where, limit=limit)
     output.print_list(env, entries, AUDIT_COLUMNS, title="Audit log, newest first")

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from voucherctl.kept_codes import OutFile
 
 CODE_COLUMNS = [
-    output.identifier("Code", "voucherCode"),
+    # Never shortened, never cut: SPiD shows a code once, support copies it from here.
+    output.Column("Code", lambda voucher: voucher.get("voucherCode"), no_wrap=True),
     output.field("Voucher", "voucherId"),
     output.field("Group", "voucherGroupId"),
     output.Column("Type", lambda v: TYPE_NAMES.get(str(v.get("type")), v.get("type"))),
@@ -127,7 +128,8 @@ def _take(env: Environment, request: dict[str, str], out: Path | None) -> None:
         change.confirm(env, api.base_url, operation.command)
         audited, log = change.audited(env, operation)
         log.ensure_writable()
-        kept_codes.ensure_folder(env.environ)  # codes that cannot be kept are not asked for
+        # Codes that cannot be kept are not asked for: the folder and room for them, first.
+        kept_codes.ensure_folder(env.environ, int(request.get("amount", "1")))
         result = audited.call(api, request)
     except BaseException:
         if target:
@@ -142,13 +144,14 @@ def _take(env: Environment, request: dict[str, str], out: Path | None) -> None:
         _write_out(env, target, vouchers, kept)
     printed = _print(env, vouchers, kept)
     if not kept:
+        # Kept nowhere: stdout may be on the same full disk and cut them short without a word,
+        # so they go to stderr as well.
+        on_stderr = _to_stderr(env, vouchers)
+        where_now = "on stderr" if on_stderr else ("above" if printed else "nowhere")
         raise VoucherctlError(
             f"the codes were taken, but could not be kept in the data directory ({result['why']}): "
-            + (
-                "they are printed above, and exist nowhere else: save them now"
-                if printed
-                else "nor printed; 'voucherctl audit' shows the request, tell support"
-            )
+            f"they are printed {where_now} and exist nowhere else: save them now"
+            + ("" if printed or on_stderr else "; 'voucherctl audit' shows the request")
         )
 
 
@@ -186,10 +189,14 @@ def _print(env: Environment, vouchers: list[dict[str, Any]], kept: str | None) -
         env.warn(
             f"the codes were taken but could not be printed ({reason}); they are kept in {kept}"
         )
-        return False
-    try:  # kept nowhere, printed nowhere: stderr is the last place left
+    return False
+
+
+def _to_stderr(env: Environment, vouchers: list[dict[str, Any]]) -> bool:
+    """The codes as JSON on stderr, the last place left; False when it cannot take them."""
+    try:
         env.stderr.write(output.to_json(vouchers) + "\n")
         env.stderr.flush()
-        return True
     except (OSError, ValueError):
         return False
+    return True

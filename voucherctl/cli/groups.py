@@ -8,7 +8,7 @@ from voucherctl import output
 from voucherctl.cli import validate
 from voucherctl.cli.command import environment
 from voucherctl.errors import UsageError
-from voucherctl.spid import TYPE_NAMES
+from voucherctl.spid import SPID_ZONE, TYPE_NAMES
 
 
 def _type(group: dict[str, Any]) -> Any:
@@ -24,7 +24,7 @@ GROUP_COLUMNS = [
     output.field("Title", "title"),
     output.Column("Type", _type),
     output.Column("Codes", _unique),
-    output.field("Created", "created"),
+    output.time_field("Created", "created", SPID_ZONE),
 ]
 
 GROUP_VIEW = [
@@ -38,9 +38,9 @@ GROUP_VIEW = [
     output.field("Product", "productId"),
     output.field("Discount", "discountId"),
     output.field("Client", "clientId"),
-    output.field("Created", "created"),
+    output.time_field("Created", "created", SPID_ZONE),
     output.field("Created by", "createdBy"),
-    output.field("Updated", "updated"),
+    output.time_field("Updated", "updated", SPID_ZONE),
 ]
 
 

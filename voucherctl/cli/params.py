@@ -131,7 +131,9 @@ def redeem(values: Values, names: Mapping[str, str] = OPTION_NAMES) -> dict[str,
             "VOUCHERCTL_SPAAZA_CHAIN_ID or the profile's chain_id)"
         )
     params.update(chain_id)
-    if values.get("amount") not in (None, ""):
+    # An option given empty (--amount "$UNSET") is an error, not "the whole voucher"; a blank
+    # cell of a bulk file never gets here (blank cells are not given).
+    if values.get("amount") is not None:
         params["amount"] = money(str(values["amount"]), names["amount"])
     return params
 
