@@ -233,3 +233,15 @@ def test_at_80_columns_a_voucher_key_is_never_cut(cli, rsps, monkeypatch) -> Non
 
     assert result.exit_code == 0, result.stderr
     assert any(CLAIMED["voucher_key"] in line for line in result.stdout.splitlines())
+
+
+def test_a_query_calling_no_such_function_is_refused_before_sending(cli, rsps, monkeypatch):
+    """Catches 'nosuchfn(@)' being found only after the request went out (exit 2 then reads
+    as "nothing was sent", which was not so)."""
+    spid_stubs.use_client_credentials(monkeypatch)
+
+    result = cli("show", "64-HB2I-OPBL", "--query", "nosuchfn(@)")
+
+    assert result.exit_code == 2
+    assert "calls no JMESPath function nosuchfn" in result.stderr
+    assert len(rsps.calls) == 0

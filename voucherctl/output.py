@@ -120,8 +120,9 @@ def print_list(
         _write(env, to_json(items, indent=2))
 
 
-def queried(env: "Environment", document: Any) -> str:
-    """``--query`` applied to ``document``: a string as plain text, anything else as JSON."""
+def queried(env: "Environment", document: Any, *, one_line: bool = False) -> str:
+    """``--query`` applied to ``document``: a string as plain text, anything else as JSON
+    (``one_line``: compact, as each row of a bulk run prints)."""
     import jmespath
     from jmespath.exceptions import JMESPathError
 
@@ -133,7 +134,8 @@ def queried(env: "Environment", document: Any) -> str:
         raise UsageError(f"--query: {str(exc).splitlines()[0]}") from None
     if isinstance(result, str):
         return escape_control(result)
-    return to_json(result, indent=2 if env.output_format() == "json" else None)
+    pretty = env.output_format() == "json" and not one_line
+    return to_json(result, indent=2 if pretty else None)
 
 
 def display(value: Any) -> str:

@@ -25,7 +25,7 @@ def print_dry_run(
     rows = source.rows(operation, fills, identify=False)  # no journal: no identities needed
     if env.options.query is not None:  # each row's record, queried, on a line of its own
         for row in rows:
-            env.stdout.write(output.queried(env, _record(row, operation)) + "\n")
+            env.stdout.write(output.queried(env, _record(row, operation), one_line=True) + "\n")
     elif fmt == "csv":
         _write_csv(env, rows, operation)
     elif fmt == "table":

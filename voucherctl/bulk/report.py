@@ -127,7 +127,7 @@ class Report:
 
     def _emit_queried(self, outcome: Outcome) -> None:
         try:
-            text = output.queried(self.env, outcome.record())
+            text = output.queried(self.env, outcome.record(), one_line=True)
         except VoucherctlError as exc:
             self.output_error = f"{exc.message}; no more rows were started"
             return

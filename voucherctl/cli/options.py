@@ -185,13 +185,35 @@ def check_query(expression: str) -> None:
     from jmespath.exceptions import JMESPathError
 
     try:
-        jmespath.compile(expression)
+        parsed = jmespath.compile(expression).parsed
     except JMESPathError as exc:
         reason = str(exc).splitlines()[0]
         raise UsageError(
             f"--query {escape_control(expression)!r} is not a JMESPath expression ({reason}); "
             "e.g. --query 'status' or --query '[].voucherGroupId'"
         ) from None
+    unknown = sorted(_unknown_functions(parsed))
+    if unknown:
+        raise UsageError(
+            f"--query {escape_control(expression)!r} calls no JMESPath function "
+            f"{', '.join(unknown)}; see jmespath.org for the functions there are"
+        )
+
+
+def _unknown_functions(node: object) -> set[str]:
+    """Functions an expression calls that JMESPath does not have: known before sending."""
+    from jmespath.functions import Functions
+
+    if not isinstance(node, dict):
+        return set()
+    found = set()
+    if node.get("type") == "function_expression" and not hasattr(
+        Functions, f"_func_{node.get('value')}"
+    ):
+        found.add(str(node.get("value")))
+    for child in node.get("children", []):
+        found |= _unknown_functions(child)
+    return found
 
 
 def check_profile_name(name: str) -> None:
