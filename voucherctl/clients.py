@@ -42,6 +42,12 @@ def _base_url(
     return config.validate_base_url(url, what=f"{api} base URL")
 
 
+def recorded_host(env: Environment, base_url: str) -> str:
+    """The host a change is recorded under (journals, the audit log): its base URL, or
+    ``sandbox`` for the sandbox, whatever port it has this time."""
+    return config.SANDBOX_NAME if env.options.sandbox else base_url
+
+
 def spid(env: Environment, pacer: "Pacer | None" = None) -> SpidClient:
     """A SPiD client for this invocation (``pacer``: shared by the workers of a bulk run)."""
     base_url = spid_base_url(env)
@@ -136,14 +142,14 @@ def sandbox_url(env: Environment) -> str:
         _prepare_state(path)
         url = _served_sandbox(path)
         if url is None:
-            env.debug(f"* no sandbox serves {path} on {SANDBOX_HOST}:8765; starting one here")
+            env.debug(f"* no sandbox serves {path} on {SANDBOX_ADDRESS}:8765; starting one here")
             url = _start_sandbox(path)
         _sandbox_urls[str(path)] = url
     return _sandbox_urls[str(path)]
 
 
 SANDBOX_STATE_FILE = "sandbox.sqlite3"
-SANDBOX_HOST = "127.0.0.1"
+SANDBOX_ADDRESS = "127.0.0.1"
 
 
 def served_sandbox_url(env: Environment) -> str | None:
@@ -172,7 +178,7 @@ def _served_sandbox(path: "Path") -> str | None:
 
     from voucherctl.sandbox import DEFAULT_PORT
 
-    connection = http.client.HTTPConnection(SANDBOX_HOST, DEFAULT_PORT, timeout=0.5)
+    connection = http.client.HTTPConnection(SANDBOX_ADDRESS, DEFAULT_PORT, timeout=0.5)
     try:
         connection.request("GET", "/__sandbox__")
         answer = connection.getresponse()
@@ -188,13 +194,15 @@ def _served_sandbox(path: "Path") -> str | None:
         and body.get("state_device") == ours.st_dev
         and body.get("state_inode") == ours.st_ino
     )
-    return f"http://{SANDBOX_HOST}:{DEFAULT_PORT}" if answer.status == 200 and serves_ours else None
+    return (
+        f"http://{SANDBOX_ADDRESS}:{DEFAULT_PORT}" if answer.status == 200 and serves_ours else None
+    )
 
 
 def _start_sandbox(path: "Path") -> str:
     from voucherctl.sandbox import start_background
 
-    return start_background(path, host=SANDBOX_HOST).url
+    return start_background(path, host=SANDBOX_ADDRESS).url
 
 
 def _app_hostname(value: str | None) -> str | None:

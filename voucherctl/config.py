@@ -18,6 +18,9 @@ from voucherctl.errors import UsageError
 APP_NAME = "voucherctl"
 DEFAULT_PROFILE = "default"
 DEFAULT_SPAAZA_API_VERSION = "1.6.3"
+# What journals and the audit log name as the host of --sandbox runs: the in-process
+# sandbox has a new port every run, so its URL would make every run another host.
+SANDBOX_NAME = "sandbox"
 
 SPID_HOSTS = {
     "production": "https://login.schibsted.com",

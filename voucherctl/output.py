@@ -258,7 +258,7 @@ def _print_list_table(
         cells = []
         for column, value in zip(columns, row, strict=True):
             if column.whole and not fits and len(value) > MAX_LISTED_ID:
-                value, shortened = f"{value[:8]}…{value[-4:]}", True
+                value, shortened = shorten(value), True
             cells.append(Text(value))
         table.add_row(*cells)
     if shortened:
@@ -267,3 +267,8 @@ def _print_list_table(
 
 
 MAX_LISTED_ID = 16  # longer identifiers are shortened in lists: a key is 64 characters
+
+
+def shorten(identifier: str) -> str:
+    """A long identifier as a list shows it: its start and end (SHORTENED_NOTE says so)."""
+    return f"{identifier[:8]}…{identifier[-4:]}"

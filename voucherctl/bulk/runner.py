@@ -27,7 +27,6 @@ from voucherctl.text import escape_control
 
 MAX_LISTED_INVALID = 20
 MAX_LISTED_REPEATS = 20
-SANDBOX_HOST = "sandbox"  # what journals of --sandbox runs name as their host
 JOURNALS_FOLDER = "journals"
 
 
@@ -172,7 +171,7 @@ def _open_journal(
         )
     last = journal.last_run
     if last is None:
-        if default and target.host != SANDBOX_HOST:
+        if default and target.host != config.SANDBOX_NAME:
             _refuse_rows_done_elsewhere(env, journal, source, operation, fills, target.host)
         return journal
     if default and last.finished and not options.resume:

@@ -23,7 +23,7 @@ def _identifiers(entry: dict[str, Any]) -> str:
     for key, value in ids.items():
         text = str(value)
         if len(text) > output.MAX_LISTED_ID:
-            text = f"{text[:8]}…{text[-4:]}"
+            text = output.shorten(text)
         shown.append(f"{key}={text}")
     return " ".join(shown)
 

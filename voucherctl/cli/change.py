@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from voucherctl import output
+from voucherctl import clients, output
 from voucherctl.cli import params, prompt
 from voucherctl.env import Environment
 from voucherctl.errors import UsageError
@@ -88,8 +88,7 @@ def _perform_bulk(
         api = operation.client_for(env, pacer)
         confirm(env, api.base_url, operation.command)  # after every row was validated
         log.ensure_writable()
-        # The journal names the host; an in-process sandbox has a new port every run.
-        return Target(api, "sandbox" if env.options.sandbox else api.base_url)
+        return Target(api, clients.recorded_host(env, api.base_url))
 
     code = run(env, change, fills, bulk, start)
     if code:
@@ -125,6 +124,6 @@ def audited(env: Environment, operation: Operation[Client]) -> "tuple[Operation[
     log = AuditLog(log_path(env.environ), profile=profile, command=operation.command)
 
     def host(api: Client) -> str:
-        return "sandbox" if env.options.sandbox else api.base_url
+        return clients.recorded_host(env, api.base_url)
 
     return audit_calls(operation, log, host, env.warn), log

@@ -44,7 +44,7 @@ def _operation(env: Environment) -> Operation[SpidClient]:
         vouchers = take_codes(client, group, amount)
         taken = {
             "taken": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-            "host": "sandbox" if env.options.sandbox else client.base_url,
+            "host": clients.recorded_host(env, client.base_url),
             "voucherGroupId": group,
             "amount": int(amount),
             "vouchers": vouchers,

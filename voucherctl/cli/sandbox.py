@@ -206,7 +206,7 @@ def reset(ctx: typer.Context, state: StatePath = None) -> None:
     file runs anew. Journals given with --journal are yours to remove.
     """
     from voucherctl.bulk.forget import forget_runs
-    from voucherctl.bulk.runner import SANDBOX_HOST, journals_folder
+    from voucherctl.bulk.runner import journals_folder
     from voucherctl.sandbox import reset_state
 
     env = environment(ctx)
@@ -218,7 +218,7 @@ def reset(ctx: typer.Context, state: StatePath = None) -> None:
         raise UsageError(f"--state {shown!r} cannot hold the sandbox's database ({exc})") from None
     env.info(f"sandbox state {path} reset to its seed data")
     if state is None:
-        forgotten, busy = forget_runs(journals_folder(env), host=SANDBOX_HOST)
+        forgotten, busy = forget_runs(journals_folder(env), host=config.SANDBOX_NAME)
         if forgotten:
             env.info(f"forgot {forgotten} bulk run(s) made against the sandbox")
         for journal in busy:
