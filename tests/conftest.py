@@ -14,6 +14,29 @@ from typer.testing import CliRunner
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+# Folders the suite must never change, though it runs as root: /dev made 0700 once broke every
+# other user of the machine (PostgreSQL's initdb among them).
+MACHINE_FOLDERS = ("/dev", "/tmp", "/var/tmp", str(Path.home()))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def machine_left_as_found() -> Iterator[None]:
+    """Fails the run when any test changed the mode or owner of a folder outside its temp dir."""
+    before = {path: _mode_and_owner(path) for path in MACHINE_FOLDERS}
+    yield
+    after = {path: _mode_and_owner(path) for path in MACHINE_FOLDERS}
+    changed = {path: (before[path], after[path]) for path in before if before[path] != after[path]}
+    assert not changed, f"the suite changed folders it does not own (before, after): {changed}"
+
+
+def _mode_and_owner(path: str) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mode, info.st_uid, info.st_gid
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Relocate all state into a temp dir, and drop variables that could reach a real account."""

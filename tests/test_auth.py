@@ -311,6 +311,7 @@ def test_config_toml_is_the_owners_alone_whatever_the_umask(
 def test_a_loose_config_toml_is_tightened_when_next_written(
     cli, rsps, file_keyring, isolated_environment
 ) -> None:
+    """The file voucherctl writes is its own (0600); the folder the user made keeps its mode."""
     folder = isolated_environment / "config"
     folder.mkdir(mode=0o755, parents=True)
     folder.chmod(0o755)
@@ -319,6 +320,6 @@ def test_a_loose_config_toml_is_tightened_when_next_written(
 
     login(cli, rsps)
 
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
     assert stat.S_IMODE((folder / "config.toml").stat().st_mode) == 0o600
     assert "[profiles.other]" in config_text(isolated_environment)

@@ -6,6 +6,7 @@ import json
 import os
 import resource
 import signal
+import stat
 import subprocess
 import time
 from collections import Counter
@@ -444,3 +445,22 @@ def test_the_audit_log_names_a_change_before_it_is_sent(sandbox, tmp_path) -> No
         ("103701", "ok"),
         ("103700", "ok"),
     ]
+
+
+def test_a_named_journal_leaves_its_folder_and_the_input_as_they_were(sandbox, tmp_path) -> None:
+    """Catches voucherctl chmodding a folder it did not make (a team's 2775 folder, /dev as
+    root) and repairing a file that is not its journal (the input CSV lost its last line)."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o2775)
+    source = tmp_path / "u.csv"
+    source.write_bytes(b"userId,voucherGroupId\n102801,47\n102802,47")  # no final newline
+
+    done = sandbox.run("handout", "--from", str(source), "--journal", str(source))
+    assert done.exit_code == 2
+    assert "not a voucherctl journal" in done.stderr
+    assert source.read_bytes() == b"userId,voucherGroupId\n102801,47\n102802,47"
+
+    done = sandbox.run("handout", "--from", str(source), "--journal", str(shared / "j.jsonl"))
+    assert done.exit_code == 0, done.stderr
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o2775

@@ -1,6 +1,10 @@
 """Files voucherctl writes hold personal data (user ids, voucher codes, who did what): they are
 their owner's alone, 0600 in 0700 folders, whatever the umask
 (docs/contract.md#files-and-audit-log).
+
+voucherctl makes private only what it creates. A folder or file that already exists (one the user
+named or made, or a system folder such as /dev or /tmp) keeps its mode: changing it would change
+the machine for everyone else who uses it.
 """
 
 import errno
@@ -13,8 +17,8 @@ FOLDER_MODE = 0o700
 
 
 def private_folder(path: Path) -> Path:
-    """``path`` as a folder only its owner can enter, made (with its parents) when missing;
-    parents it makes are the owner's alone too, whatever the umask."""
+    """``path`` as a folder, made (with its parents) when missing. What it makes only its owner can
+    enter, whatever the umask; a folder that already exists is left as it is."""
     missing = []
     for folder in [path, *path.parents]:
         if folder.exists():
@@ -25,23 +29,19 @@ def private_folder(path: Path) -> Path:
         folder.chmod(FOLDER_MODE)  # mkdir's mode is masked by the umask
     if not path.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(path))
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        path.chmod(FOLDER_MODE)
     return path
 
 
 def open_private(path: Path, flags: int) -> int:
-    """``os.open`` of a regular file that only its owner can read: created 0600, tightened when
-    it was not. Its folder is made private first. Raises ``OSError``; ``NotRegularFileError``
-    for a FIFO, a device or a folder, opened without blocking so that a FIFO cannot hang us."""
+    """``os.open`` of a regular file, created 0600 (and its missing folders 0700) when it does not
+    exist; an existing file keeps its mode. Raises ``OSError``; ``NotRegularFileError`` for a
+    FIFO, a device or a folder, opened without blocking so that a FIFO cannot hang us."""
     private_folder(path.parent)
     fd = os.open(path, flags | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFileError(f"{path} is not a regular file")
-        if stat.S_IMODE(info.st_mode) & 0o077:
-            os.fchmod(fd, FILE_MODE)
         os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)

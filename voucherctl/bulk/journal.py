@@ -161,6 +161,12 @@ class Journal:
 
     def _load(self, header: Mapping[str, Any]) -> None:
         data = _read_all(self._fd)
+        torn_header = b"\n" not in data and data.startswith(b'{"voucherctl_journal"')
+        if data and not torn_header:
+            # Known to be a journal before anything in it is changed: a file the user named by
+            # mistake (the input CSV, say) is refused whole, not repaired. (A header a kill cut
+            # short is ours, and dropped below.)
+            self._check_header(_header_of(data), header)
         if data and not data.endswith(b"\n"):
             # A record a kill cut short: it was being written when the process died, so its
             # row was not sent yet ("sent") or its outcome is unknown ("ok"): drop it whole.
@@ -230,6 +236,15 @@ class Journal:
             "sent cannot be told; nothing was sent. Move it away and check the rows it covers "
             "(voucherctl audit) before running again"
         )
+
+
+def _header_of(data: bytes) -> dict[str, Any]:
+    """The first record, or nothing when it is not a JSON object (not a journal, then)."""
+    try:
+        first = json.loads(data.split(b"\n", 1)[0].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return {}
+    return first if isinstance(first, dict) else {}
 
 
 def _pack(key: str) -> int:
