@@ -248,7 +248,7 @@ started = time.perf_counter()
 import typer, requests
 floor = time.perf_counter()
 import typer.main
-from voucherctl.cli.app import app
+from voucherctl.app import app
 imported = time.perf_counter()
 command = typer.main.get_command(app)
 built = time.perf_counter()
@@ -260,7 +260,7 @@ print(json.dumps({"code": code, "phases": phases}), file=sys.stderr)
 """
 PHASE_NAMES = (
     "import typer, requests (the floor)",
-    "import voucherctl.cli.app (every command module)",
+    "import voucherctl.app (every command module)",
     "typer.main.get_command (the click tree of every command)",
     "run `show` (config, request, output)",
 )
@@ -269,7 +269,7 @@ PHASE_NAMES = (
 def phase_report(tools: Tools, env: dict[str, str], runs: int) -> str:
     """Where a `voucherctl show` spends its time, phase by phase, timed inside the process.
 
-    Relies on ``voucherctl.cli.app.app`` being the Typer app; says so when it is not.
+    Relies on ``voucherctl.app.app`` being the Typer app; says so when it is not.
     """
     argv = [tools.python, "-c", PHASES, "show", VOUCHER_CODE, "-o", "json"]
     samples: list[list[float]] = []
@@ -280,7 +280,7 @@ def phase_report(tools: Tools, env: dict[str, str], runs: int) -> str:
         try:
             answer = json.loads(done.stderr.decode().strip().splitlines()[-1])
         except (ValueError, IndexError):
-            return "Phases of `voucherctl show`: could not be timed (voucherctl.cli.app changed?)"
+            return "Phases of `voucherctl show`: could not be timed (voucherctl.app changed?)"
         if done.returncode != 0 or answer["code"] not in (0, None):
             raise BenchError(f"timing the phases of show failed: {done.stderr.decode()[-2000:]}")
         samples.append([*answer["phases"], wall - sum(answer["phases"]), wall])

@@ -58,14 +58,14 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 def fresh_secret_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with no secret registered for scrubbing, so a scrub test passes only
     when the code under test registered the secret itself, not because an earlier test did."""
-    monkeypatch.setattr("voucherctl.redact._registered", set())
+    monkeypatch.setattr("voucherctl.core.redact._registered", set())
 
 
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Retries record their waits instead of sleeping."""
     waits: list[float] = []
-    monkeypatch.setattr("voucherctl.pacing.pause", waits.append)
+    monkeypatch.setattr("voucherctl.api.transport.pacing.pause", waits.append)
     return waits
 
 
@@ -107,8 +107,8 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Any:
 
     ``tty`` makes stdout and stderr terminals; ``stdin_tty`` stdin (default: same as ``tty``).
     """
-    from voucherctl.cli.app import app
-    from voucherctl.env import Environment
+    from voucherctl.app import app
+    from voucherctl.ui.environment import Environment
 
     def run(
         *args: str, tty: bool = False, stdin_tty: bool | None = None, input: str = ""

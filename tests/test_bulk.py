@@ -300,9 +300,9 @@ def test_in_a_log_progress_is_a_plain_line_now_and_then(cli, rsps, tmp_path, mon
 
 
 def test_the_progress_line_says_when_the_quota_resets() -> None:
+    from voucherctl.api.transport.pacing import Pacer, clock_time
     from voucherctl.bulk.progress import Progress
-    from voucherctl.env import Environment
-    from voucherctl.pacing import Pacer, clock_time
+    from voucherctl.ui.environment import Environment
 
     pacer = Pacer()
     pacer.waiting_until = 2_000_000_000.0

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from voucherctl import config
-from voucherctl.errors import UsageError
+from voucherctl.core.errors import UsageError
+from voucherctl.storage import config
 
 
 def test_variables_relocate_config_and_data() -> None:

@@ -67,7 +67,7 @@ def test_clock_skew_beyond_five_minutes_fails(skew) -> None:
     import time
     from email.utils import formatdate
 
-    from voucherctl.cli.doctor import _clock
+    from voucherctl.commands.doctor import _clock
 
     check = _clock("spid", formatdate(time.time() - skew, usegmt=True))
 
@@ -89,10 +89,10 @@ def test_doctor_reads_one_page_of_groups_not_all_of_them(cli, rsps, monkeypatch)
 
 
 def test_doctor_says_answers_are_verified_when_they_were() -> None:
-    from voucherctl.cli.doctor import _spid_signatures
-    from voucherctl.credential_sets import SpidCredentials
-    from voucherctl.http import HttpClient
-    from voucherctl.spid import SpidClient
+    from voucherctl.api.spid.client import SpidClient
+    from voucherctl.api.transport.http import HttpClient
+    from voucherctl.commands.doctor import _spid_signatures
+    from voucherctl.secrets.sets import SpidCredentials
 
     credentials = SpidCredentials(source="test", access_token="t", sign_secret="s")
     client = SpidClient(HttpClient(timeout=1, max_wait=1), "https://spid.test", credentials)

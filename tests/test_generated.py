@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.sandbox_process import VOUCHERCTL, base_environment
-from voucherctl.cli.reference import generated
+from voucherctl.reference import generated
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,7 +16,7 @@ def test_generated_file_is_fresh(path: Path) -> None:
     expected = generated(ROOT)[path]
 
     assert path.read_text(encoding="utf-8") == expected, (
-        f"{path.relative_to(ROOT)} is stale: run 'python -m voucherctl.cli.reference'"
+        f"{path.relative_to(ROOT)} is stale: run 'python -m voucherctl.reference'"
     )
 
 

@@ -32,7 +32,7 @@ from tests import hostile_server as hostile
 from tests.conftest import spid_container
 from tests.hostile_server import Fault, HostileServer, Request, reply
 from tests.sandbox_process import VOUCHERCTL, base_environment
-from voucherctl.http import READ_ATTEMPTS
+from voucherctl.api.transport.http import READ_ATTEMPTS
 
 # Secrets with characters that URLs percent-encode, so that an encoded echo would show too.
 SPID_TOKEN = "canary+hostile/spid=token-0001"
@@ -217,7 +217,7 @@ def serve() -> Iterator[Callable[..., HostileServer]]:
 
 @pytest.fixture
 def small_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("voucherctl.http.MAX_BODY_BYTES", SMALL_CAP)
+    monkeypatch.setattr("voucherctl.api.transport.http.MAX_BODY_BYTES", SMALL_CAP)
 
 
 def run(

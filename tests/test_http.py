@@ -8,14 +8,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from voucherctl.errors import (
+from voucherctl.api.transport.http import HttpClient
+from voucherctl.core.errors import (
     ExitCode,
     NotSentError,
     OutcomeUnknownError,
     ServerError,
     VoucherctlError,
 )
-from voucherctl.http import HttpClient
 
 Handler = Callable[[socket.socket], None]
 
@@ -70,7 +70,7 @@ def test_a_dripping_answer_cannot_outlast_the_timeout(raw_server) -> None:
 
 
 def test_a_huge_answer_is_refused(raw_server, monkeypatch) -> None:
-    monkeypatch.setattr("voucherctl.http.MAX_BODY_BYTES", 1000)
+    monkeypatch.setattr("voucherctl.api.transport.http.MAX_BODY_BYTES", 1000)
 
     def huge(conn: socket.socket) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + b"x" * 5000)
@@ -118,7 +118,7 @@ def test_every_request_names_voucherctl_and_its_version(raw_server) -> None:
 
 
 def test_a_rate_limit_holds_every_worker(no_waiting) -> None:
-    from voucherctl.pacing import Pacer
+    from voucherctl.api.transport.pacing import Pacer
 
     pacer = Pacer()
     pacer.hold_all(5.0)  # one worker was told to wait five seconds
@@ -128,7 +128,7 @@ def test_a_rate_limit_holds_every_worker(no_waiting) -> None:
 
 
 def test_max_rate_spaces_requests_out(no_waiting) -> None:
-    from voucherctl.pacing import Pacer
+    from voucherctl.api.transport.pacing import Pacer
 
     pacer = Pacer(max_rate=10)
     for _ in range(3):

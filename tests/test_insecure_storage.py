@@ -12,7 +12,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends.null import Keyring as NullKeyring
 
 from tests import spaaza_stubs, spid_stubs
-from voucherctl.keychain import judge
+from voucherctl.secrets.keychain import judge
 
 SPID_LOGIN = ("auth", "login", "spid", "--host", spid_stubs.SPID, "--client-id", "client-123")
 SPAAZA_SESSION = (

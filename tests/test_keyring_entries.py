@@ -243,7 +243,7 @@ def test_logging_in_as_another_client_forgets_the_previous_one(
 
 
 def test_names_are_the_same_however_the_host_is_spelt() -> None:
-    from voucherctl.keyring_entries import SpaazaEntry, SpidEntries
+    from voucherctl.secrets.entries import SpaazaEntry, SpidEntries
 
     assert (
         SpidEntries("HTTPS://Spid.Test/", "a/b").client_secret
@@ -259,7 +259,7 @@ def test_names_are_the_same_however_the_host_is_spelt() -> None:
 def test_client_ids_differing_only_in_case_keep_their_secrets_apart(cli, rsps) -> None:
     """Catches entry names that a case-folding backend (keyrings.alt's file) made one: a login
     as CLIENT-123 replaced client-123's secret, which was then sent for client-123."""
-    from voucherctl.keyring_entries import SpidEntries
+    from voucherctl.secrets.entries import SpidEntries
 
     lower = SpidEntries(spid_stubs.SPID, spid_stubs.CLIENT_ID)
     upper = SpidEntries(spid_stubs.SPID, spid_stubs.CLIENT_ID.upper())
@@ -274,7 +274,7 @@ def test_folders_voucherctl_makes_are_the_owners_alone_even_under_umask_000(tmp_
     import os
     import stat
 
-    from voucherctl.private_files import private_folder
+    from voucherctl.storage.private_files import private_folder
 
     previous = os.umask(0)
     try:

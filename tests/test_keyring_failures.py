@@ -62,7 +62,7 @@ def backend(request: pytest.FixtureRequest):
 
 @pytest.mark.parametrize("backend", [HungKeyring], indirect=True)
 def test_a_hung_keyring_times_out_with_a_message(cli, keyring_profile, backend, monkeypatch):
-    monkeypatch.setattr("voucherctl.keychain.TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr("voucherctl.secrets.keychain.TIMEOUT_SECONDS", 0.5)
 
     result = cli("show", "X")
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests import spaaza_stubs as stubs
 from tests.conftest import fixture_json, table_lines
-from voucherctl.cli.spaaza_voucher import relative
+from voucherctl.commands.spaaza.options import relative
 
 LOCK = fixture_json("spaaza_lock_voucher.json")
 KEY = LOCK["results"]["voucher_key"]

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from voucherctl.cli.app import app
+from voucherctl.app import app
 
 EXIT_CODES = {0, 1, 2, 3, 4, 5, 6, 7, 8, 130}
 NOT_DRIVEN = {("sandbox", "serve")}  # it serves until stopped
@@ -393,7 +393,7 @@ def arena(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_keyring: Any) ->
     for name, text in BULK_FILES.items():
         (work / f"{name}.csv").write_text(text, encoding="utf-8")
     # --sandbox must not start a real one: its requests go to a host the mock blocks.
-    monkeypatch.setattr("voucherctl.clients.sandbox_url", lambda env: "https://sandbox.test")
+    monkeypatch.setattr("voucherctl.cli.clients.sandbox_url", lambda env: "https://sandbox.test")
     # A worker thread's traceback goes to stderr outside the command's error boundary.
     monkeypatch.setattr(threading, "excepthook", lambda args: THREAD_FAILURES.append(args))
     THREAD_FAILURES.clear()

@@ -11,11 +11,11 @@ import pytest
 
 from tests import spid_stubs as stubs
 from tests.conftest import fixture_json, spid_container
-from voucherctl.credential_sets import SpidCredentials
-from voucherctl.errors import ExitCode, QuotaSpentError
-from voucherctl.http import HttpClient
-from voucherctl.pacing import Pacer, QuotaExhausted, QuotaReport
-from voucherctl.spid import SpidClient
+from voucherctl.api.spid.client import SpidClient
+from voucherctl.api.transport.http import HttpClient
+from voucherctl.api.transport.pacing import Pacer, QuotaExhausted, QuotaReport
+from voucherctl.core.errors import ExitCode, QuotaSpentError
+from voucherctl.secrets.sets import SpidCredentials
 
 SAMPLE = fixture_json("spid_get_voucher.json")
 
@@ -60,8 +60,8 @@ class FakeTime:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     fake = FakeTime()
-    monkeypatch.setattr("voucherctl.pacing.time", fake)
-    monkeypatch.setattr("voucherctl.pacing.pause", fake.sleep)
+    monkeypatch.setattr("voucherctl.api.transport.pacing.time", fake)
+    monkeypatch.setattr("voucherctl.api.transport.pacing.pause", fake.sleep)
     return fake
 
 

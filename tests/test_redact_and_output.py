@@ -1,7 +1,8 @@
 """Secrets masked everywhere, and output that neither a terminal nor a spreadsheet can abuse."""
 
-from voucherctl import output, redact
-from voucherctl.text import escape_control
+from voucherctl.core import redact
+from voucherctl.core.text import escape_control
+from voucherctl.ui import output
 
 
 def test_registered_secrets_are_masked_anywhere_in_text() -> None:

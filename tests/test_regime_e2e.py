@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.sandbox_process import SandboxProcess
-from voucherctl.credential_sets import MemoryTokenCache, SpidCredentials
-from voucherctl.errors import ExitCode, VoucherctlError
-from voucherctl.http import HttpClient
+from voucherctl.api.spid.client import SpidClient
+from voucherctl.api.transport.http import HttpClient
+from voucherctl.core.errors import ExitCode, VoucherctlError
 from voucherctl.sandbox import SANDBOX, SandboxOptions, ensure_state, start_background
-from voucherctl.spid import SpidClient
+from voucherctl.secrets.sets import MemoryTokenCache, SpidCredentials
 
 GROUP = SANDBOX.spid_handout_group_id
 SIGN_SECRET = "canary-sign-secret-0001"

@@ -219,7 +219,10 @@ def test_an_audit_command_that_does_not_exist_is_a_usage_error(cli, isolated_env
     result = cli("audit", "--command", "claimm")
 
     assert result.exit_code == 2
-    assert "give one of handout, claim, unclaim, lock, unlock" in result.stderr
+    assert (
+        "give one of handout, generate, codes, claim, unclaim, lock, unlock, redeem"
+        in result.stderr
+    )
 
 
 def test_at_80_columns_a_voucher_key_is_never_cut(cli, rsps, monkeypatch) -> None:

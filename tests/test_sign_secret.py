@@ -11,8 +11,9 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from tests import spid_stubs as stubs
-from voucherctl import config, redact
-from voucherctl.credentials import resolve_spid
+from voucherctl.core import redact
+from voucherctl.secrets.resolve import resolve_spid
+from voucherctl.storage import config
 
 SIGN_SECRET = "canary-sign-secret-0001"
 SIGN_ENTRY = f"spid/{stubs.SPID}/{stubs.CLIENT_ID}/sign_secret"

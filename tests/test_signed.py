@@ -16,10 +16,10 @@ import pytest
 
 from tests import spid_stubs as stubs
 from tests.conftest import spid_container
-from voucherctl.credential_sets import SpidCredentials
-from voucherctl.errors import ExitCode, VoucherctlError
-from voucherctl.http import HttpClient
-from voucherctl.spid import SpidClient
+from voucherctl.api.spid.client import SpidClient
+from voucherctl.api.transport.http import HttpClient
+from voucherctl.core.errors import ExitCode, VoucherctlError
+from voucherctl.secrets.sets import SpidCredentials
 
 DOCS_SIGN_SECRET = "a274de"
 DOCS_DATA = (

@@ -10,10 +10,10 @@ import responses
 
 from tests import spid_stubs as stubs
 from tests.conftest import fixture_json, spid_container
-from voucherctl.credential_sets import CachedToken, MemoryTokenCache, SpidCredentials
-from voucherctl.errors import ExitCode, VoucherctlError
-from voucherctl.http import HttpClient
-from voucherctl.spid import SpidClient
+from voucherctl.api.spid.client import SpidClient
+from voucherctl.api.transport.http import HttpClient
+from voucherctl.core.errors import ExitCode, VoucherctlError
+from voucherctl.secrets.sets import CachedToken, MemoryTokenCache, SpidCredentials
 
 SAMPLE = fixture_json("spid_get_voucher.json")
 NOW = 1_700_000_000.0
@@ -24,8 +24,8 @@ def wall(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     """The wall clock tokens are timed by (``wall.now``, moved by hand)."""
     clock = SimpleNamespace(now=NOW)
     fake = SimpleNamespace(time=lambda: clock.now)
-    monkeypatch.setattr("voucherctl.credential_sets.time", fake)
-    monkeypatch.setattr("voucherctl.spid.time", fake)
+    monkeypatch.setattr("voucherctl.secrets.sets.time", fake)
+    monkeypatch.setattr("voucherctl.api.spid.client.time", fake)
     return clock
 
 
@@ -126,7 +126,7 @@ def test_a_request_that_waited_for_the_quota_goes_with_a_token_renewed_meanwhile
     def wait(seconds: float) -> None:
         wall.now += seconds
 
-    monkeypatch.setattr("voucherctl.pacing.pause", wait)
+    monkeypatch.setattr("voucherctl.api.transport.pacing.pause", wait)
     spent = spid_container(SAMPLE)
     spent["request"] = {"reset": 1000, "limit": 3600, "remaining": 0}
     stubs.oauth_token(rsps, body=token_answer(stubs.TOKEN, 900))

@@ -11,7 +11,7 @@ def main() -> None:
 
         sys.stdout.write(f"voucherctl {__version__}\n")
         return
-    from voucherctl.cli.app import build_app, command_in
+    from voucherctl.app import build_app, command_in
 
     if "_VOUCHERCTL_COMPLETE" in os.environ:  # the shell asks for completions
         from typer._completion_classes import completion_init  # private; typer is pinned

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from voucherctl import output
 from voucherctl.bulk.rows import Row, Source
-from voucherctl.env import Environment
-from voucherctl.operation import Fills, Operation
+from voucherctl.changes.operation import Fills, Operation
+from voucherctl.ui import output
+from voucherctl.ui.environment import Environment
 
 MAX_TABLE_ROWS = 500  # a terminal shows the first rows; a script asks for jsonl or csv
 

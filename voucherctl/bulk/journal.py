@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from voucherctl.bulk.rows import Row, digest
-from voucherctl.errors import ExitCode, UsageError, VoucherctlError
-from voucherctl.private_files import NotRegularFileError, open_private
-from voucherctl.redact import scrub
-from voucherctl.text import escape_control
+from voucherctl.core.errors import ExitCode, UsageError, VoucherctlError
+from voucherctl.core.redact import scrub
+from voucherctl.core.text import escape_control
+from voucherctl.storage.private_files import NotRegularFileError, open_private
 
 FORMAT = 2
 LEGACY_FORMAT = 1  # voucherctl 0.1: rows known by line and input hash

@@ -10,8 +10,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from voucherctl.env import Environment
-    from voucherctl.pacing import Pacer
+    from voucherctl.api.transport.pacing import Pacer
+    from voucherctl.ui.environment import Environment
 
 LOG_EVERY_SECONDS = 30.0
 

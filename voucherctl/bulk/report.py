@@ -9,14 +9,14 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from voucherctl import output
 from voucherctl.bulk.progress import Progress
 from voucherctl.bulk.rows import Row
-from voucherctl.errors import ExitCode, VoucherctlError
+from voucherctl.core.errors import ExitCode, VoucherctlError
+from voucherctl.ui import output
 
 if TYPE_CHECKING:
-    from voucherctl.env import Environment
-    from voucherctl.pacing import Pacer
+    from voucherctl.api.transport.pacing import Pacer
+    from voucherctl.ui.environment import Environment
 
 OUTCOMES = ("ok", "failed", "skipped", "unknown")
 MAX_TABLE_ROWS = 200  # a terminal shows the rows that need attention, not ten thousand

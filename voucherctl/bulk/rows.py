@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-from voucherctl.errors import UsageError, VoucherctlError
-from voucherctl.operation import Fills, Operation
-from voucherctl.text import escape_control
+from voucherctl.changes.operation import Fills, Operation
+from voucherctl.core.errors import UsageError, VoucherctlError
+from voucherctl.core.text import escape_control
 
 MAX_CELL_CHARS = 10_000
 csv.field_size_limit(MAX_CELL_CHARS + 1)  # longer cells are errors, not memory hogs

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic
 
-from voucherctl import audit_log, config
+from voucherctl.api.transport.pacing import Pacer
 from voucherctl.bulk.dry_run import print_dry_run
 from voucherctl.bulk.journal import Journal
 from voucherctl.bulk.rows import Source, digest
 from voucherctl.bulk.sending import send_rows
-from voucherctl.env import Environment
-from voucherctl.errors import ExitCode, UsageError
-from voucherctl.operation import BulkOptions, Client, Fills, Operation
-from voucherctl.pacing import Pacer
-from voucherctl.text import escape_control
+from voucherctl.changes.operation import BulkOptions, Client, Fills, Operation
+from voucherctl.core.errors import ExitCode, UsageError
+from voucherctl.core.text import escape_control
+from voucherctl.storage import audit_log, config
+from voucherctl.ui.environment import Environment
 
 MAX_LISTED_INVALID = 20
 MAX_LISTED_REPEATS = 20

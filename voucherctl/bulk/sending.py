@@ -14,14 +14,14 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from voucherctl import audit_log
+from voucherctl.api.transport.pacing import Pacer, clock_time
 from voucherctl.bulk.journal import FAILED, OK, UNKNOWN, Journal, JournalWriteError
 from voucherctl.bulk.report import Outcome, Report
 from voucherctl.bulk.rows import Row, Source
-from voucherctl.env import Environment
-from voucherctl.errors import ExitCode, NotSentError, QuotaSpentError, VoucherctlError
-from voucherctl.operation import BulkOptions, Client, Fills, Operation
-from voucherctl.pacing import Pacer, clock_time
+from voucherctl.changes.operation import BulkOptions, Client, Fills, Operation
+from voucherctl.core.errors import ExitCode, NotSentError, QuotaSpentError, VoucherctlError
+from voucherctl.storage import audit_log
+from voucherctl.ui.environment import Environment
 
 NOT_RESENT = (
     "an earlier run sent this row and got no answer, and the voucher's state does not show "

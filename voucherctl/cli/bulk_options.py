@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from voucherctl.errors import UsageError
-from voucherctl.operation import BulkOptions
+from voucherctl.changes.operation import BulkOptions
+from voucherctl.core.errors import UsageError
 
 MAX_CONCURRENCY = 64
 DEFAULT_CONCURRENCY = 4

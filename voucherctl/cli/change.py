@@ -9,16 +9,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from voucherctl import clients, output
-from voucherctl.cli import params, prompt
-from voucherctl.env import Environment
-from voucherctl.errors import UsageError
-from voucherctl.operation import BulkOptions, Client, Fills, Operation
+from voucherctl.changes import params
+from voucherctl.changes.operation import BulkOptions, Client, Fills, Operation
+from voucherctl.cli import clients, prompt
+from voucherctl.core.errors import UsageError
+from voucherctl.ui import output
+from voucherctl.ui.environment import Environment
 
 if TYPE_CHECKING:
-    from voucherctl.audit_log import AuditLog
+    from voucherctl.api.transport.pacing import Pacer
     from voucherctl.bulk.runner import Target
-    from voucherctl.pacing import Pacer
+    from voucherctl.storage.audit_log import AuditLog
 
 
 def perform(
@@ -118,7 +119,7 @@ def confirm(env: Environment, host: str, command: str) -> None:
 def audited(env: Environment, operation: Operation[Client]) -> "tuple[Operation[Client], AuditLog]":
     """``operation`` with every call audited (docs/contract.md#files-and-audit-log), and the
     log (check it with ``ensure_writable`` before the first call)."""
-    from voucherctl.audit_log import AuditLog, audit_calls, log_path
+    from voucherctl.storage.audit_log import AuditLog, audit_calls, log_path
 
     profile = "sandbox" if env.options.sandbox else env.profile.name
     log = AuditLog(log_path(env.environ), profile=profile, command=operation.command)

@@ -20,12 +20,12 @@ from typer import _click as click  # typer vendors click; typer is pinned (pypro
 from typer.core import TyperCommand, TyperGroup
 from typer.main import get_params_convertors_ctx_param_name_from_function
 
-from voucherctl import config
+from voucherctl.changes.operation import BulkOptions
 from voucherctl.cli.bulk_options import bulk_options
 from voucherctl.cli.options import TypedOptions, common_options, merge
-from voucherctl.env import Environment
-from voucherctl.errors import ExitCode, VoucherctlError
-from voucherctl.operation import BulkOptions
+from voucherctl.core.errors import ExitCode, VoucherctlError
+from voucherctl.storage import config
+from voucherctl.ui.environment import Environment
 
 T = TypeVar("T")
 
@@ -175,14 +175,14 @@ def error_boundary(*, verbose: bool, structured: bool = False) -> Iterator[None]
     ``structured`` (``-o json``/``jsonl`` asked for): the line is a JSON object a script can
     parse (docs/contract.md#errors).
     """
-    from voucherctl.redact import scrub
-    from voucherctl.text import escape_control
+    from voucherctl.core.redact import scrub
+    from voucherctl.core.text import escape_control
 
     def fail(message: str, code: ExitCode, error: VoucherctlError | None = None) -> typer.Exit:
         if sys.stderr is None:  # started with stderr closed: the exit code tells alone
             return typer.Exit(int(code))
         if structured:
-            from voucherctl.output import to_json
+            from voucherctl.ui.output import to_json
 
             details = {
                 "message": scrub(message),

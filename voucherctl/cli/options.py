@@ -12,9 +12,9 @@ from typing import Annotated
 
 import typer
 
-from voucherctl.env import DEFAULT_MAX_WAIT, DEFAULT_TIMEOUT, CommonOptions
-from voucherctl.errors import UsageError
-from voucherctl.text import escape_control
+from voucherctl.core.errors import UsageError
+from voucherctl.core.text import escape_control
+from voucherctl.ui.environment import DEFAULT_MAX_WAIT, DEFAULT_TIMEOUT, CommonOptions
 
 MAX_PROFILE_NAME = 64
 
@@ -27,9 +27,15 @@ class OutputFormat(StrEnum):
 
 
 def _complete_profile(incomplete: str) -> list[str]:
-    from voucherctl.cli.completion import profile_names
+    """Profiles of config.toml, for completing --profile."""
+    from voucherctl.storage import config
 
-    return profile_names(incomplete)
+    try:
+        environ = config.environ_snapshot()
+        names = config.ConfigFile(config.config_dir(environ) / "config.toml").profile_names()
+    except Exception:  # completion must never print an error into the user's command line
+        return []
+    return [name for name in names if name.startswith(incomplete)]
 
 
 def positive_seconds(value: float | None) -> float | None:

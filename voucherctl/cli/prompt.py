@@ -2,9 +2,9 @@
 
 import getpass
 
-from voucherctl import redact
-from voucherctl.env import Environment
-from voucherctl.errors import UsageError
+from voucherctl.core import redact
+from voucherctl.core.errors import UsageError
+from voucherctl.ui.environment import Environment
 
 
 def ask(env: Environment, question: str, *, default: str | None = None) -> str:

@@ -40,12 +40,7 @@ from voucherctl.sandbox.faults import Quota
 from voucherctl.sandbox.options import SandboxOptions
 from voucherctl.sandbox.routing import Router
 from voucherctl.sandbox.seed import SERIES, spid_code_sql
-from voucherctl.sandbox.spid_container import (
-    OAUTH_EXCEPTION,
-    Answer,
-    container,
-    failure,
-)
+from voucherctl.sandbox.spid_container import OAUTH_EXCEPTION, Answer, container, failure
 from voucherctl.sandbox.spid_records import (
     GROUP_SELECT,
     VOUCHER_VALUES,

@@ -1,0 +1,136 @@
+"""``voucherctl audit``: the changes voucherctl made from this machine, newest first."""
+
+import calendar
+import re
+import shutil
+import time
+from typing import Annotated, Any
+
+import typer
+
+from voucherctl.cli.command import environment
+from voucherctl.commands import CHANGE_COMMANDS
+from voucherctl.core.errors import UsageError
+from voucherctl.core.text import escape_control
+from voucherctl.storage.audit_log import Filter, log_path, read
+from voucherctl.ui import output
+
+
+def _identifiers(entry: dict[str, Any]) -> str:
+    """The request's identifiers, long ones (voucher keys) shortened: -o json has them whole."""
+    ids = entry.get("identifiers") if isinstance(entry.get("identifiers"), dict) else {}
+    assert isinstance(ids, dict)
+    shown = []
+    for key, value in ids.items():
+        text = str(value)
+        if len(text) > output.MAX_LISTED_ID:
+            text = output.shorten(text)
+        shown.append(f"{key}={text}")
+    return " ".join(shown)
+
+
+AUDIT_COLUMNS = [
+    output.Column(
+        "Time (UTC)", lambda r: str(r.get("time", "")).replace("T", " ").rstrip("Z"), no_wrap=True
+    ),
+    output.Column("Command", lambda r: r.get("command"), no_wrap=True),
+    output.Column("Outcome", lambda r: r.get("outcome"), no_wrap=True),
+    output.Column("Identifiers", _identifiers, min_width=16),  # "voucher_id=35735" whole
+    output.Column("Profile", lambda r: r.get("profile"), no_wrap=True),
+    output.Column("User", lambda r: r.get("user"), min_width=4),
+    output.Column("Host", lambda r: r.get("host"), min_width=7),
+]
+_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def since_epoch(text: str, *, now: float | None = None) -> float:
+    """``24h``, ``7d``, ``30m``, ``2w`` ago, or a UTC date ``2026-11-23`` / ``2026-11-23T10:00``."""
+    relative = _RELATIVE.match(text.strip().lower())
+    if relative:
+        amount, unit = relative.groups()
+        return (time.time() if now is None else now) - int(amount) * _UNITS[unit]
+    for layout in ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"):
+        try:
+            return calendar.timegm(time.strptime(text.strip(), layout))
+        except ValueError:
+            continue
+    raise UsageError(
+        f"--since {escape_control(text)!r}: give a span like 24h, 7d, 30m, or a UTC date "
+        "like 2026-11-23 or 2026-11-23T10:00"
+    )
+
+
+def _option(name: str, metavar: str, text: str) -> Any:
+    return typer.Option(name, metavar=metavar, help=text)
+
+
+Since = Annotated[
+    str | None, _option("--since", "WHEN", "Only changes since 24h, 7d, ... or a UTC date.")
+]
+Command = Annotated[
+    str | None, _option("--command", "NAME", f"Only this command: {', '.join(CHANGE_COMMANDS)}.")
+]
+User = Annotated[
+    str | None, _option("--user", "ID", "Only changes for this user (id, member number, email).")
+]
+Voucher = Annotated[str | None, _option("--voucher", "ID", "Only this voucher (key, id, code).")]
+Group = Annotated[str | None, _option("--group", "ID", "Only this voucher group.")]
+Host = Annotated[str | None, _option("--host", "URL", "Only changes sent to this host.")]
+Limit = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        metavar="N",
+        help="The newest N changes.",
+        show_default="a screenful on a terminal, else all",
+    ),
+]
+
+
+def audit(
+    ctx: typer.Context,
+    since: Since = None,
+    command: Command = None,
+    user: User = None,
+    voucher: Voucher = None,
+    group: Group = None,
+    host: Host = None,
+    limit: Limit = None,
+) -> None:
+    """Who changed what, and when: every change made with voucherctl on this machine, newest
+    first.
+
+    Each entry has the time (UTC), OS user, profile, host, command, the request's identifiers
+    and the outcome. The log is audit.jsonl in the data directory (VOUCHERCTL_DATA_DIR).
+    --profile NAME (or VOUCHERCTL_PROFILE) shows only that profile's changes, --sandbox only
+    the sandbox's.
+
+    Examples:
+
+    \b
+      voucherctl audit --user 42                      # who handed user 42 a voucher, and when
+      voucherctl audit --command claim --since 24h
+      voucherctl audit --voucher 35735 -o json
+    """
+    env = environment(ctx)
+    if command is not None and command not in CHANGE_COMMANDS:
+        raise UsageError(
+            f"--command {escape_control(command)!r} is not a command that changes vouchers; "
+            f"give one of {', '.join(CHANGE_COMMANDS)}"
+        )
+    if limit is not None and limit < 1:
+        raise UsageError(f"--limit must be 1 or more, not {limit}")
+    if limit is None and env.output_format() == "table":
+        limit = max(shutil.get_terminal_size().lines - 8, 10)
+    where = Filter(
+        since=since_epoch(since) if since else None,
+        command=command,
+        user=user,
+        voucher=voucher,
+        group=group,
+        profile="sandbox" if env.options.sandbox else env.options.profile,
+        host=host,
+    )
+    entries = read(log_path(env.environ), where, limit=limit)
+    output.print_list(env, entries, AUDIT_COLUMNS, title="Audit log, newest first")
