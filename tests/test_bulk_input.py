@@ -559,3 +559,39 @@ def test_a_huge_line_or_cell_is_refused_while_read_in_bounded_memory(tmp_path, h
     assert int(peak_kib) < 100 * 1024, f"peak {int(peak_kib) // 1024} MiB"
     assert (int(code), stdout) == (2, "''")
     assert stderr == f"voucherctl: error: {source}: line 3: {reason}\n"
+
+
+def test_a_header_over_the_line_limit_is_refused_by_every_reader(tmp_path) -> None:
+    """The header is read line-limited wherever it is read: the rows and the unused columns."""
+    from voucherctl.bulk.rows import Source
+    from voucherctl.cli.handout import HANDOUT
+    from voucherctl.errors import UsageError
+    from voucherctl.operation import Fills
+
+    source = Source(
+        write(tmp_path, "userId,voucherGroupId," + "x," * 600_000 + "\n1,47\n"), io.StringIO()
+    )
+    reason = "line 1: the line is over 1000000 characters"
+
+    with pytest.raises(UsageError, match=reason):
+        source.unused_columns(HANDOUT)
+    with pytest.raises(UsageError, match=reason):
+        next(source.rows(HANDOUT, Fills()))
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+@pytest.mark.parametrize(("extra", "refused"), [(0, False), (1, True)])
+def test_the_line_limit_counts_the_characters_before_the_line_ending(
+    cli, rsps, tmp_path, ending, extra, refused
+) -> None:
+    line = ("x" * 999 + ",") * 1000 + "x" * extra  # 1000000 characters, or one more
+    source = write(tmp_path, f"userId{ending}{line}{ending}x{ending}")
+
+    result = dry_run(cli, "handout", source)
+
+    assert result.exit_code == 2
+    too_long = f"{source}: line 2: the line is over 1000000 characters"
+    assert (too_long in result.stderr) is refused, result.stderr
+    if not refused:  # the line ending read whole with its line: the next line is line 3
+        assert "line 2: has 1001 cells" in result.stderr
+        assert "line 3: userId must be a positive whole number" in result.stderr
