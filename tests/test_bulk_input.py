@@ -7,12 +7,15 @@ run against strict stubs: a request nobody stubbed fails the test.
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests import spaaza_stubs, spid_stubs
 from tests.conftest import fixture_json
+from tests.sandbox_process import VOUCHERCTL, base_environment
 
 CLAIMED = fixture_json("spaaza_claim_voucher.json")
 HOW_TO_FIX = "save the file as UTF-8 CSV (Excel: 'CSV UTF-8')"
@@ -503,3 +506,92 @@ def test_a_cell_past_the_csv_limit_stops_the_run_at_its_line(cli, rsps, tmp_path
     assert result.stderr == (
         f"voucherctl: error: {source}: line 3: a cell is over 10000 characters\n"
     )
+
+
+# -- size ----------------------------------------------------------------------------------------
+
+MiB = 1 << 20
+
+
+def _huge_file(path: Path, how: str) -> Path:
+    """60 MB on one line (one cell, or many short ones), or in one quoted cell over many lines."""
+    piece = {"cell": "7" * MiB, "cells": "1," * (MiB // 2), "lines": ("M" * 99 + "\n") * 10486}
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write("userId,voucherGroupId\n101,47\n102," + ('"' if how == "lines" else ""))
+        for _ in range(60):
+            handle.write(piece[how])
+        handle.write('"\n' if how == "lines" else "\n")
+    return path
+
+
+@pytest.mark.parametrize("how", ["cell", "cells", "lines"])
+def test_a_huge_line_or_cell_is_refused_while_read_in_bounded_memory(tmp_path, how) -> None:
+    """Catches a 60 MB line read whole before it is refused (138 MiB for one cell, 352 MiB for a
+    line of short cells, 435 MiB for 200 MB): it is refused at its line, under 100 MiB at
+    the peak, and nothing is sent (nothing listens at the URL: sending would be exit 7)."""
+    source = _huge_file(tmp_path / "huge.csv", how)
+    env = base_environment(tmp_path)
+    env.update(VOUCHERCTL_SPID_URL="http://127.0.0.1:9", VOUCHERCTL_SPID_TOKEN="t0ken")
+    # A parent of its own, so that RUSAGE_CHILDREN is this one run's peak alone.
+    measure = (
+        "import resource, subprocess, sys\n"
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print(done.returncode, peak, repr(done.stdout), done.stderr, sep='\\n', end='')\n"
+    )
+    try:
+        answer = subprocess.run(
+            [sys.executable, "-c", measure, VOUCHERCTL, "handout", "--from", str(source)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        source.unlink()
+
+    code, peak_kib, stdout, stderr = answer.stdout.split("\n", 3)
+    reason = (
+        "the line is over 1000000 characters (a cell holds at most 10000); nothing was sent"
+        if how != "lines"
+        else "a cell is over 10000 characters"
+    )
+    assert int(peak_kib) < 100 * 1024, f"peak {int(peak_kib) // 1024} MiB"
+    assert (int(code), stdout) == (2, "''")
+    assert stderr == f"voucherctl: error: {source}: line 3: {reason}\n"
+
+
+def test_a_header_over_the_line_limit_is_refused_by_every_reader(tmp_path) -> None:
+    """The header is read line-limited wherever it is read: the rows and the unused columns."""
+    from voucherctl.bulk.rows import Source
+    from voucherctl.changes.operation import Fills
+    from voucherctl.commands.spid.handout import HANDOUT
+    from voucherctl.core.errors import UsageError
+
+    source = Source(
+        write(tmp_path, "userId,voucherGroupId," + "x," * 600_000 + "\n1,47\n"), io.StringIO()
+    )
+    reason = "line 1: the line is over 1000000 characters"
+
+    with pytest.raises(UsageError, match=reason):
+        source.unused_columns(HANDOUT)
+    with pytest.raises(UsageError, match=reason):
+        next(source.rows(HANDOUT, Fills()))
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+@pytest.mark.parametrize(("extra", "refused"), [(0, False), (1, True)])
+def test_the_line_limit_counts_the_characters_before_the_line_ending(
+    cli, rsps, tmp_path, ending, extra, refused
+) -> None:
+    line = ("x" * 999 + ",") * 1000 + "x" * extra  # 1000000 characters, or one more
+    source = write(tmp_path, f"userId{ending}{line}{ending}x{ending}")
+
+    result = dry_run(cli, "handout", source)
+
+    assert result.exit_code == 2
+    too_long = f"{source}: line 2: the line is over 1000000 characters"
+    assert (too_long in result.stderr) is refused, result.stderr
+    if not refused:  # the line ending read whole with its line: the next line is line 3
+        assert "line 2: has 1001 cells" in result.stderr
+        assert "line 3: userId must be a positive whole number" in result.stderr

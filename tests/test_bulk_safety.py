@@ -66,6 +66,16 @@ def wait_for_start(journal: Path) -> None:
     raise AssertionError(f"no run started on {journal}")
 
 
+def wait_for_a_handout(sandbox: SandboxProcess, users: list[int]) -> None:
+    """Until the sandbox has handed a voucher to one of ``users``: a run is sending."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if vouchers_per_user(sandbox, users):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no voucher handed out to users {users[0]}..{users[-1]}")
+
+
 @pytest.mark.parametrize("journal_option", [True, False], ids=["--journal", "default journal"])
 def test_a_second_run_on_a_journal_in_use_is_refused_and_sends_nothing(
     sandbox, tmp_path, journal_option
@@ -134,11 +144,13 @@ def test_the_default_journal_resumes_an_unfinished_run_and_refuses_a_finished_on
 ) -> None:
     """Catches the default journal silently skipping a file run before (a monthly cron job
     doing nothing, exit 0, forever): a finished file exits 2 and says how to go on."""
-    users = list(range(102400, 102440))
+    users = list(range(102400, 102480))
     source = users_file(tmp_path / "users.csv", users)
     args = ("handout", "--from", str(source), "--concurrency", "1")
     first = start(sandbox, *args)
-    time.sleep(0.5)  # some rows sent, not all (30 ms each, one at a time)
+    # Stopped once it is sending (its SIGTERM handler is set by then; a fixed sleep stopped a
+    # child that was still starting under load), well before its 80 rows of 30 ms are done.
+    wait_for_a_handout(sandbox, users)
     first.send_signal(signal.SIGTERM)
     first.communicate(timeout=60)
     assert first.returncode == 130

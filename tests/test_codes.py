@@ -1,8 +1,10 @@
 """``voucherctl codes``: codes SPiD shows once are kept on disk before anything prints them."""
 
 import json
+import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import requests
 from tests import spid_stubs as stubs
 from tests.conftest import fixture_json, table_lines
 from tests.sandbox_process import VOUCHERCTL, SandboxProcess
+from voucherctl.core.redact import ScrubbedStream
 from voucherctl.sandbox import SANDBOX
 
 SAMPLE = fixture_json("spid_vouchers_handout.json")  # SPiD's documented sample answer
@@ -43,6 +46,40 @@ def test_codes_are_kept_0600_before_they_are_printed_as_json(cli, rsps, isolated
     assert stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
     assert json.loads(kept.read_text())["vouchers"] == SAMPLE
     assert result.stderr == f"1 codes taken out of voucher group 46, kept in {kept}\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_the_kept_codes_are_on_disk_before_the_first_byte_reaches_stdout(
+    cli, rsps, monkeypatch, tmp_path, fmt
+) -> None:
+    """Catches the fsync of the kept file (or of its folder, which holds its name) dropped or
+    moved after printing: a crash just after the codes scroll by would then lose them."""
+    stubs.vouchers_handout(rsps, "46", "1", SAMPLE)
+    events: list[tuple[str, str]] = []
+    real_fsync, real_write = os.fsync, ScrubbedStream.write
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def write(self: ScrubbedStream, text: str) -> int:
+        if self.raw is sys.stdout and text:
+            events.append(("stdout", text))
+        return real_write(self, text)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(ScrubbedStream, "write", write)
+    out = tmp_path / "partner.csv"
+
+    result = cli("codes", "46", "-o", fmt, "--out", str(out))
+
+    assert result.exit_code == 0, result.stderr
+    [kept] = kept_files(tmp_path / "home")
+    first_print = next(n for n, (what, _) in enumerate(events) if what == "stdout")
+    synced = [path for what, path in events[:first_print] if what == "fsync"]
+    file_synced = synced.index(str(kept.with_name(f".{kept.name}.tmp")))
+    assert str(kept.parent) in synced[file_synced + 1 :]  # its name, after its content
+    assert str(out) in synced
 
 
 def test_the_amount_defaults_to_one(cli, rsps) -> None:

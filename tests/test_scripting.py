@@ -95,6 +95,8 @@ def test_vouchers_prints_a_list_of_vouchers(cli, rsps, monkeypatch) -> None:
         (["claim", "--voucher-id", "5"], "needs the user"),
         (["unclaim", "--voucher-id", "5", "--user-id", "7"], "needs a chain id"),
         (["vouchers", "--user-id", "7"], "needs a chain id"),
+        # redeem needs a chain id whatever the session, so only the user is the admin check's
+        (["redeem", "--voucher-id", "5", "--chain-id", "3"], "needs the user"),
     ],
 )
 def test_an_admin_session_without_user_or_chain_is_a_usage_error(

@@ -18,6 +18,9 @@ from voucherctl.core.text import escape_control
 
 MAX_CELL_CHARS = 10_000
 csv.field_size_limit(MAX_CELL_CHARS + 1)  # longer cells are errors, not memory hogs
+# A longer line is refused as it is read, before it is in memory whole: the field size limit
+# acts only once the csv module has the line, which a 200 MB line took 435 MiB to hold.
+MAX_LINE_CHARS = 1_000_000
 # The file is decoded with surrogateescape, so a byte that is not UTF-8 shows up as a lone
 # surrogate in the row it belongs to (and is reported at that row's line) rather than as a
 # decoding error wherever the reader's buffer happened to end.
@@ -135,7 +138,7 @@ class Source:
     def unused_columns(self, operation: Operation[Any]) -> list[str]:
         """Columns of the header that ``operation`` does not take (they are ignored)."""
         with self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-            header = next(csv.reader(handle), [])
+            header = next(csv.reader(_Lines(handle, self.name)), [])
         return [cell.strip() for cell in header if cell.strip() not in operation.columns]
 
     def close(self) -> None:
@@ -176,7 +179,7 @@ def _rows(
     handle: IO[str], operation: Operation[Any], fills: Fills, name: str, identify: bool
 ) -> Iterator[Row]:
     # strict: a quote left open would otherwise swallow every row after it into one cell
-    reader = csv.reader(handle, strict=True)
+    reader = csv.reader(_Lines(handle, name), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -209,6 +212,37 @@ def _rows(
         yield row
 
 
+class _Lines:
+    """The lines of a file for the csv module, each read in at most MAX_LINE_CHARS (and its
+    line ending): a longer line is a usage error naming it, in bounded memory."""
+
+    def __init__(self, handle: IO[str], name: str) -> None:
+        self._handle, self._name, self._number = handle, name, 0
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = self._handle.readline(MAX_LINE_CHARS + 2)  # room for a "\r\n" ending
+        if not line:
+            raise StopIteration
+        self._number += 1
+        if len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
+            raise UsageError(
+                f"{self._name}: line {self._number}: the line is over {MAX_LINE_CHARS} "
+                f"characters (a cell holds at most {MAX_CELL_CHARS}); nothing was sent"
+            )
+        return line
+
+
+def unguard(cell: str) -> str:
+    """A cell's value: without the blanks around it, and without one leading ', which CSV
+    output puts before a cell that a spreadsheet would run as a formula (``-1+1``) or that
+    starts with ' itself (docs/contract.md#bulk-runs)."""
+    text = cell.strip()
+    return text[1:] if text.startswith("'") else text
+
+
 def _check_encoding(cells: list[str], line: int, name: str) -> None:
     """Stop at the first row that is not UTF-8: the whole file is in another encoding."""
     text = "".join(cells)
@@ -235,9 +269,9 @@ def _row(
 ) -> Row:
     known = operation.columns
     values = {
-        column: cell.strip()
+        column: value
         for column, cell in zip(columns, cells, strict=False)
-        if column in known and cell.strip()
+        if column in known and (value := unguard(cell))
     }
     values = fills.apply(values)
     if len(cells) != len(columns):

@@ -160,15 +160,11 @@ def served_sandbox_url(env: Environment) -> str | None:
 
 
 def _prepare_state(path: "Path") -> None:
-    """The state file, seeded, and its owner's alone (it names users and their vouchers)."""
+    """The state file, seeded; made its owner's alone (it names users and their vouchers, and
+    holds live tokens) by the sandbox's store, which makes it 0600 and its folders 0700."""
     from voucherctl.sandbox import ensure_state
-    from voucherctl.storage.private_files import FILE_MODE, private_folder
 
-    private_folder(path.parent)
     ensure_state(path)
-    for file in path.parent.glob(f"{path.name}*"):  # the database, and its journal files
-        if file.stat().st_mode & 0o077:
-            file.chmod(FILE_MODE)
 
 
 def _served_sandbox(path: "Path") -> str | None:

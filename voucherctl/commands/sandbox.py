@@ -28,16 +28,25 @@ StatePath = Annotated[
 
 
 def _state(env: Environment, given: Path | None) -> Path:
+    """The state file; its missing folders are made 0700, folders that exist keep their mode
+    (docs/contract.md#files-and-audit-log)."""
     from voucherctl.cli.clients import SANDBOX_STATE_FILE
+    from voucherctl.storage.private_files import private_folder
 
     path = given or config.data_dir(env.environ) / SANDBOX_STATE_FILE
     shown = escape_control(str(path))
     try:
         if not path.name or path.is_dir():
             raise UsageError(f"--state {shown!r} is a directory; name a file, e.g. state.sqlite3")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
+        mode = path.stat().st_mode if path.exists() else 0
     except OSError as exc:
         raise UsageError(f"--state {shown!r} cannot be used ({exc.strerror})") from None
+    if mode & 0o077:  # the user's file: told, never chmodded
+        env.warn(
+            f"--state {shown} can be read by other users (mode {mode & 0o777:o}) and holds live "
+            f"tokens; make it private: chmod 600 {shown}"
+        )
     return path
 
 

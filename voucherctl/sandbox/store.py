@@ -8,6 +8,7 @@ guarded by a lock, serves every thread.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -55,8 +56,26 @@ CREATE TABLE spaaza_passcode (
 """
 
 
+def _make_private(path: Path) -> None:
+    """The state file holds live tokens: when missing, it is made 0600 here (SQLite would make
+    it 0644), in folders made 0700, whatever the umask; SQLite gives its -wal and -shm files
+    the state file's mode. A file or folder that exists keeps its mode: it is the user's."""
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)  # mkdir's mode is masked by the umask
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_private(path)
     # isolation_level=None: transactions are spelled out, so BEGIN IMMEDIATE means what it says.
     conn = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 _JSON_UNSAFE = re.compile(
     r"[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
-_CSV_FORMULA = re.compile(r"^[=+\-@\t\r]")
+# A cell starting with one of these is written with a ' before it: a formula a spreadsheet would
+# run, or a ' of its own, so that --from takes exactly one ' off (docs/contract.md#bulk-runs).
+_CSV_FORMULA = re.compile(r"^[=+\-@\t\r']")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
@@ -180,7 +182,8 @@ def _flattened(item: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def csv_cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula, nor a terminal as escapes."""
+    """A CSV cell that a spreadsheet will not run as a formula, nor a terminal as escapes; a
+    bulk ``--from`` reads it back as the value it was (``voucherctl.bulk.rows.unguard``)."""
     if value is None:
         return ""
     text = to_json(value) if isinstance(value, dict | list | bool) else str(value)
