@@ -51,7 +51,7 @@ def claim(client: Client, form: dict[str, str]) -> None:
 
 def vouchers_of(client: Client, user_id: object) -> list[dict[str, Any]]:
     answer = client.spaaza("GET", "/get-user-vouchers", params={**CHAIN, "user_id": str(user_id)})
-    found: list[dict[str, Any]] = answer.json()["results"]["vouchers"]
+    found: list[dict[str, Any]] = answer.json()["results"]["basket_vouchers"]
     return found
 
 
@@ -62,7 +62,7 @@ def test_full_redemption(client: Client) -> None:
     body = answer.json()
     assert body["result"] == {"code": 1, "status": "ok"}
     results = body["results"]
-    assert list(results) == CLAIM_SAMPLE_KEYS
+    assert set(CLAIM_SAMPLE_KEYS) <= set(results)  # the redeem sample's shape: test_contract_*
     assert (
         results["voucher_key"],
         results["voucher_status"],
@@ -83,15 +83,16 @@ def test_partial_redemption_regenerates_the_rest(client: Client) -> None:
     form = {**CHAIN, "voucher_id": str(SANDBOX.spaaza_lock_voucher_id), "amount": "7.5"}
     answer = client.spaaza("PUT", REDEEM, headers=PRIVILEGED, data=form)
     results = answer.json()["results"]
-    assert list(results) == [*CLAIM_SAMPLE_KEYS, "regenerated_voucher"]
+    assert {*CLAIM_SAMPLE_KEYS, "regenerated_voucher"} <= set(results)
     assert (
         results["voucher_status"],
         results["voucher_amount_redeemed"],
         results["voucher_amount"],
     ) == ("redeemed", 7.5, 0)
     rest = results["regenerated_voucher"]
-    assert list(rest) == CLAIM_SAMPLE_KEYS[:-1]
-    assert rest | {"voucher_key": "k", "voucher_expiry_seconds_remaining": 0} == {
+    assert set(CLAIM_SAMPLE_KEYS[:-1]) <= set(rest) and "result_type" not in rest
+    shown = {key: rest[key] for key in CLAIM_SAMPLE_KEYS[:-1]}
+    assert shown | {"voucher_key": "k", "voucher_expiry_seconds_remaining": 0} == {
         "voucher_key": "k",
         "voucher_id": 610_000,  # next after the seed's bulk vouchers, 600000 to 609999
         "voucher_status": "claimed",

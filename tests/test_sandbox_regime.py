@@ -205,10 +205,11 @@ def test_served_tokens_live_900_seconds_then_get_401(state: Path, clock: FakeClo
         clock.advance(1)
         expired = client.spid("GET", VOUCHER)
         assert expired.status_code == 401
-        assert expired.json()["error"] == {
-            "code": 401,
+        assert expired.json() == {  # flat, not a container, as SPiD's docs answer it
+            "error": "invalid_token",
+            "error_code": 401,
             "type": "OAuthException",
-            "description": "Access token expired",
+            "error_description": "The access token has expired",
         }
         # A fresh token works, and issuing it forgets no recently expired one.
         assert Client(running.url).spid("GET", VOUCHER).status_code == 200

@@ -298,7 +298,7 @@ def test_bad_client_secret_is_a_flat_oauth_error(client: Client) -> None:
     body = answer.json()
     assert body.keys() == {"error", "error_code", "type", "error_description"}
     assert (body["error"], body["error_code"], body["type"]) == (
-        "invalid_client",
+        "invalid_client_id",
         401,
         "OAuthException",
     )
@@ -317,11 +317,21 @@ def test_bad_grant_type(client: Client, grant: str, error: str) -> None:
     assert (answer.status_code, answer.json()["error"]) == (400, error)
 
 
-@pytest.mark.parametrize("token", [None, "not-a-token"])
-def test_api_calls_need_a_known_token(client: Client, token: str | None) -> None:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    answer = client.http.get(f"{client.url}/api/2/voucher/64-HB2I-OPBL", headers=headers, timeout=5)
+def test_api_calls_need_a_token(client: Client) -> None:
+    answer = client.http.get(f"{client.url}/api/2/voucher/64-HB2I-OPBL", timeout=5)
     assert spid_error(answer) == (403, "Access token rejected")
+
+
+def test_an_unknown_token_is_a_flat_oauth_error(client: Client) -> None:
+    headers = {"Authorization": "Bearer not-a-token"}
+    answer = client.http.get(f"{client.url}/api/2/voucher/64-HB2I-OPBL", headers=headers, timeout=5)
+    assert answer.status_code == 401
+    assert answer.json() == {
+        "error": "invalid_token",
+        "error_code": 401,
+        "type": "OAuthException",
+        "error_description": "The access token is not valid",
+    }
 
 
 def test_oauth_token_param_works(client: Client) -> None:
@@ -492,7 +502,7 @@ def test_fail_rate_answers_5xx_and_changes_nothing(state: Path, sandbox: Running
     claimed = healthy.spaaza(
         "GET", "/get-user-vouchers", params={**CHAIN, "user_id": str(SANDBOX.spaaza_user_id)}
     )
-    assert claimed.json()["results"]["vouchers"][0]["voucher_status"] == "generated"
+    assert claimed.json()["results"]["basket_vouchers"][0]["voucher_status"] == "generated"
 
 
 def test_latency(state: Path) -> None:
@@ -530,7 +540,7 @@ def test_end_user_login_gives_a_session(client: Client) -> None:
     )
     assert claimed.json()["results"]["voucher_status"] == "claimed"
     mine = client.spaaza("GET", "/get-user-vouchers", headers=user).json()["results"]
-    assert [v["voucher_id"] for v in mine["vouchers"]] == [SANDBOX.spaaza_voucher_id]
+    assert [v["voucher_id"] for v in mine["basket_vouchers"]] == [SANDBOX.spaaza_voucher_id]
     other = client.spaaza("PUT", "/lock-voucher", headers=user, data=LOCK_VOUCHER)
     assert spaaza_error(other) == (404, "voucher_not_found")
     assert spaaza_error(
@@ -550,8 +560,8 @@ def test_admin_two_factor_login(client: Client) -> None:
         headers=VERSION,
         data={"username": SANDBOX.spaaza_admin_username, "password": SANDBOX.spaaza_admin_password},
     )
-    info = first.json()["results"]["session_info"]
-    assert list(info) == ["session_passcode_key"]
+    info = first.json()["results"]  # at the top of results, as Spaaza's collection reads it
+    assert list(info) == ["result_type", "session_passcode_key", "session_passcode_expiry_date"]
     wrong = client.spaaza(
         "POST",
         "/auth/session",
@@ -720,12 +730,12 @@ def test_multipart_form_is_read(client: Client) -> None:
 
 def test_get_user_vouchers(client: Client) -> None:
     answer = client.spaaza("GET", "/get-user-vouchers", params={**CHAIN, "user_id": "1"})
-    vouchers = answer.json()["results"]["vouchers"]
+    vouchers = answer.json()["results"]["basket_vouchers"]
     assert [v["voucher_id"] for v in vouchers] == [
         SANDBOX.spaaza_lock_voucher_id,
         SANDBOX.spaaza_redeemed_voucher_id,
     ]
-    assert set(CLAIM_SAMPLE_KEYS[:-1]) | set(LOCK_SAMPLE_KEYS[:-1]) == set(vouchers[0])
+    assert set(CLAIM_SAMPLE_KEYS[:-1]) | set(LOCK_SAMPLE_KEYS[:-1]) <= set(vouchers[0])
     assert spaaza_error(client.spaaza("GET", "/get-user-vouchers", params={"user_id": "1"})) == (
         400,
         "chain_id_required",
@@ -842,7 +852,7 @@ def test_reset_state_reseeds_and_drops_tokens(state: Path) -> None:
             headers={"Authorization": f"Bearer {stale}"},
             timeout=5,
         )
-        assert rejected.status_code == 403
+        assert (rejected.status_code, rejected.json()["error"]) == (401, "invalid_token")
 
 
 def test_ensure_state_is_idempotent_when_racing(tmp_path: Path) -> None:

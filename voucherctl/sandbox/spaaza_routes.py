@@ -241,14 +241,22 @@ class SpaazaApi:
         if row is None or row[1] is None or row[1] != password:
             raise SpaazaError("invalid_login", "Wrong username or password")
         if not row[2]:
-            return ok_reply({"session_info": self._new_session(row[0])})
-        passcode_key = secrets.token_hex(16)
+            return ok_reply({"result_type": "login", "session_info": self._new_session(row[0])})
+        # Two-factor login (API 1.5.8 and later): no session yet, only the key an emailed
+        # passcode goes with, at the top of results as Spaaza's Postman collection reads it.
+        passcode_key, expires = secrets.token_hex(16), time.time() + PASSCODE_TTL
         with self._store.write() as conn:
             conn.execute(
                 "INSERT INTO spaaza_passcode (key, user_id, expires_at) VALUES (?, ?, ?)",
-                (passcode_key, row[0], time.time() + PASSCODE_TTL),
+                (passcode_key, row[0], expires),
             )
-        return ok_reply({"session_info": {"session_passcode_key": passcode_key}})
+        return ok_reply(
+            {
+                "result_type": "login",
+                "session_passcode_key": passcode_key,
+                "session_passcode_expiry_date": utc_text(expires),
+            }
+        )
 
     def session(self, req: Request) -> Reply:
         """POST /auth/session: trade the emailed passcode and its key for a session."""
@@ -268,7 +276,7 @@ class SpaazaApi:
                     "Wrong passcode, or the passcode key is unknown or expired",
                 )
             conn.execute("DELETE FROM spaaza_passcode WHERE key = ?", (passcode_key,))
-        return ok_reply({"session_info": self._new_session(row[0])})
+        return ok_reply({"result_type": "session", "session_info": self._new_session(row[0])})
 
     def _new_session(self, user_id: int) -> dict[str, object]:
         key, now = secrets.token_hex(32), time.time()
@@ -279,9 +287,15 @@ class SpaazaApi:
                 "INSERT INTO spaaza_session (key, user_id, expires_at) VALUES (?, ?, ?)",
                 (key, user_id, expires),
             )
-        return {
+            username = conn.execute(
+                "SELECT username FROM spaaza_user WHERE id = ?", (user_id,)
+            ).fetchone()[0]
+        return {  # the fields of the docs' login sample
             "session_key": key,
+            "session_key_validity": str(max(1, self._options.token_ttl // 3600)),
+            "session_auth_method": "password",
             "session_user_id": user_id,
+            "session_username": username,
             "session_expires_date": utc_text(expires),
         }
 
@@ -327,15 +341,19 @@ class SpaazaApi:
         column, value = _voucher_identifier(req, LOCK_IDENTIFIERS)
         with self._store.write() as conn:
             voucher = vouchers.unlock(conn, vouchers.find(conn, column, value, caller.chain_id))
-        return ok_reply(voucher.as_json(vouchers.LOCK_KEYS, "unlock-voucher"))
+        return ok_reply(voucher.as_json(vouchers.ALL_KEYS, "unlock-voucher"))
 
     def user_vouchers(self, req: Request) -> Reply:
-        """GET /get-user-vouchers: every voucher offered to one user."""
+        """GET /get-user-vouchers: every voucher offered to one user, in the docs' three lists.
+        The sandbox's vouchers are all basket vouchers; the other two lists stay empty."""
         caller = self._caller(req)
         user_id = self._user(req, caller, self._chain(req, caller))
         with self._store.read() as conn:
             found = vouchers.of_user(conn, user_id)
-        return ok_reply({"vouchers": [voucher.as_json(vouchers.ALL_KEYS) for voucher in found]})
+        basket = [voucher.as_json(vouchers.LISTED_KEYS) for voucher in found]
+        return ok_reply(
+            {"basket_vouchers": basket, "honour_vouchers": [], "var_price_vouchers": []}
+        )
 
     def redeem(self, req: Request) -> Reply:
         """POST|PUT /auth/redeem-voucher: claimed -> redeemed, wholly or for `amount`."""
@@ -357,7 +375,7 @@ class SpaazaApi:
             if user_id is not None and voucher.user_id != user_id:
                 raise SpaazaError("voucher_not_found", f"User {user_id} has no such voucher")
             voucher, regenerated = vouchers.redeem(conn, voucher, amount)
-        results = voucher.as_json(vouchers.CLAIM_KEYS, "redeem-voucher")
+        results = voucher.as_json(vouchers.REDEEM_KEYS, "redeem-voucher")
         if regenerated is not None:
-            results["regenerated_voucher"] = regenerated.as_json(vouchers.CLAIM_KEYS)
+            results["regenerated_voucher"] = regenerated.as_json(vouchers.REDEEM_KEYS)
         return ok_reply(results)

@@ -65,6 +65,34 @@ ALL_KEYS = (
     "user_id",
     "user_entity_card",
 )
+# Fields the docs' get-user-vouchers and redeem-voucher samples show that the sandbox keeps no
+# fact for: answered null (the docs' own samples show each of them null for some voucher).
+UNKEPT = (
+    "voucher_title",
+    "voucher_description",
+    "voucher_notes",
+    "voucher_honour_code",
+    "voucher_image_url",
+    "redeeming_basket",
+    "voucher_created_datetime",
+    "voucher_redeemed_datetime",
+    "campaign_image_filename",
+    "campaign_image_url",
+    "campaign_image_link",
+    "campaign_image_dimension_x",
+    "campaign_image_dimension_y",
+    "task",
+    "parent_voucher",
+)
+# get-user-vouchers: every key, and the docs' sample's; redeem-voucher: its sample's keys.
+LISTED_KEYS = (*ALL_KEYS, "voucher_type", *UNKEPT[:6])
+REDEEM_KEYS = (
+    *CLAIM_KEYS,
+    "voucher_type",
+    *UNKEPT,
+    "generating_return_transaction",
+    "voucher_discount_ratio",
+)
 
 _SELECT = (
     "SELECT v.id, v.key, v.third_party_id, v.status, v.campaign_id, c.type, c.title, v.expiry,"
@@ -111,7 +139,7 @@ class Voucher:
         locked = self.locked(now)
         expiry = datetime.fromisoformat(self.expiry).replace(tzinfo=UTC).timestamp()
         card = None if self.card_type is None else {"type": self.card_type, "code": self.card_code}
-        every = {
+        every: dict[str, object] = {
             "voucher_key": self.key,
             "voucher_id": self.id,
             "voucher_status": self.status,
@@ -133,6 +161,10 @@ class Voucher:
             "voucher_retailer_basket_code_exclusive": self.basket_code if locked else None,
             "user_id": self.user_id,
             "user_entity_card": card,
+            "voucher_type": "basket",
+            "generating_return_transaction": [],
+            "voucher_discount_ratio": 0,
+            **dict.fromkeys(UNKEPT),
         }
         shaped = {key: every[key] for key in keys}
         if result_type is not None:

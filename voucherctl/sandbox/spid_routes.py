@@ -3,9 +3,11 @@
 Every /api/2 answer is an "SPP Container" (spid_container), signed when the server has a sign
 secret. Answers and their texts:
 
-- missing or unknown access token: 403 "Access token rejected", as the docs list it for every
-  endpoint that needs a token (sent as `Authorization: Bearer` or an `oauth_token` parameter);
-  an expired one: 401 with an OAuthException "Access token expired" (spid_tokens)
+- no access token at all: 403 "Access token rejected", as the docs list it for every endpoint
+  that needs one (sent as `Authorization: Bearer` or an `oauth_token` parameter); an unknown or
+  expired one: 401 with the flat OAuth error `invalid_token`, not a container, as SPiD's docs
+  answer it (spid_tokens.oauth_error)
+- a path may end in `.json`, the docs' suffix for the JSON format: the same answer as without it
 - unknown path: 404 "No such endpoint"; known path, wrong method: 405 "Method not allowed"
 - GET /api/2/voucher/{code}: 404 "Voucher not found"
 - POST /api/2/voucher_handout: 404 "Missing required userId and/or voucherGroupId parameters",
@@ -27,7 +29,7 @@ secret. Answers and their texts:
 Collections (`vouchers/groups`, batch handout) carry a JSON list in `data`. Dates are
 UTC. The container's `request` is what the server passes in (the quota; see server.App). POST
 /oauth/token answers flat OAuth JSON, and its errors come flat as SPiD sends them: 401
-invalid_client, 400 invalid_request / unsupported_grant_type.
+invalid_client_id (the docs' name), 400 invalid_request / unsupported_grant_type.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from voucherctl.sandbox.faults import Quota
 from voucherctl.sandbox.options import SandboxOptions
 from voucherctl.sandbox.routing import Router
 from voucherctl.sandbox.seed import SERIES, spid_code_sql
-from voucherctl.sandbox.spid_container import OAUTH_EXCEPTION, Answer, container, failure
+from voucherctl.sandbox.spid_container import Answer, container, failure
 from voucherctl.sandbox.spid_records import (
     GROUP_SELECT,
     VOUCHER_VALUES,
@@ -48,7 +50,7 @@ from voucherctl.sandbox.spid_records import (
     search_groups,
     vouchers_json,
 )
-from voucherctl.sandbox.spid_tokens import SpidTokens, TokenState, presented_token
+from voucherctl.sandbox.spid_tokens import SpidTokens, TokenState, oauth_error, presented_token
 from voucherctl.sandbox.store import Store
 from voucherctl.sandbox.wire import Reply, Request, parse_int, utc_text
 
@@ -57,7 +59,9 @@ MAX_AMOUNT = 1000
 HANDED_OUT_FIELDS = ("voucherId", "voucherGroupId", "voucherCode", "type", "createdBy", "created")
 NONE_LEFT_CODE = 409
 TOKEN_REJECTED = "Access token rejected"
-TOKEN_EXPIRED = "Access token expired"
+TOKEN_EXPIRED = "The access token has expired"
+TOKEN_UNKNOWN = "The access token is not valid"
+JSON_SUFFIX = ".json"
 GROUP_NOT_FOUND = "Voucher group not found"
 NO_HANDOUT_GROUP = "Voucher group not found, or handouts not enabled"
 SHARED_GROUP = "its vouchers share one code (unique 0), so none can be generated"
@@ -100,11 +104,12 @@ def _beyond_limit(conn: sqlite3.Connection, group_id: int, limit: str | None, am
     )
 
 
-def _token_failure(state: TokenState) -> Answer | None:
+def _token_refusal(state: TokenState) -> Reply | None:
+    """A token SPiD does not take: 401 and the flat OAuth error, not a container."""
     if state is TokenState.EXPIRED:
-        return failure(401, TOKEN_EXPIRED, OAUTH_EXCEPTION)
+        return oauth_error(401, "invalid_token", TOKEN_EXPIRED)
     if state is TokenState.UNKNOWN:
-        return failure(403, TOKEN_REJECTED)
+        return oauth_error(401, "invalid_token", TOKEN_UNKNOWN)
     return None
 
 
@@ -129,14 +134,17 @@ class SpidApi:
             if req.method != "POST":
                 return self.reply(failure(405, "Method not allowed"), quota, (("Allow", "POST"),))
             return self.tokens.exchange(req)
-        match = self.router.match(req.path)
+        path = req.path.removesuffix(JSON_SUFFIX)
+        match = self.router.match(path)
         if match is None:
             return self.reply(failure(404, "No such endpoint"), quota)
         if req.method not in match.methods:
             return self.reply(failure(405, "Method not allowed"), quota, (("Allow", match.allow),))
-        refused = _token_failure(self.tokens.check(presented_token(req)))
-        answer = refused or match.methods[req.method](req, match.args)
-        return self.reply(answer, quota)
+        token = presented_token(req)
+        if not token:
+            return self.reply(failure(403, TOKEN_REJECTED), quota)
+        refused = _token_refusal(self.tokens.check(token))
+        return refused or self.reply(match.methods[req.method](req, match.args), quota)
 
     def reply(
         self, answer: Answer, quota: Quota, headers: tuple[tuple[str, str], ...] = ()
@@ -184,12 +192,19 @@ class SpidApi:
             return search_groups(conn, req.params)
 
     def group(self, _: Request, args: tuple[str, ...]) -> Answer:
-        """GET /api/2/vouchers/group/{voucherGroupId}."""
+        """GET /api/2/vouchers/group/{voucherGroupId}, with the docs' counts: every voucher the
+        group has (`generatedVouchers`) and the unused ones (`availableVouchers`)."""
         with self._store.read() as conn:
             row = conn.execute(f"{GROUP_SELECT} WHERE id = ?", (parse_int(args[0]),)).fetchone()
-        if row is None:
-            return failure(404, GROUP_NOT_FOUND)
-        return Answer(200, "element", "VoucherGroup", group_json(row))
+            if row is None:
+                return failure(404, GROUP_NOT_FOUND)
+            generated, available = conn.execute(
+                "SELECT count(*), count(*) FILTER (WHERE status = 0) FROM spid_voucher"
+                " WHERE group_id = ?",
+                (parse_int(args[0]),),
+            ).fetchone()
+        counts = {"generatedVouchers": generated, "availableVouchers": available}
+        return Answer(200, "element", "VoucherGroup", {**group_json(row), **counts})
 
     def generate(self, req: Request, args: tuple[str, ...]) -> Answer:
         """POST /api/2/vouchers/generate/{voucherGroupId}: create `amount` unused vouchers,

@@ -33,7 +33,8 @@ class TokenState(enum.Enum):
     UNKNOWN = "unknown"
 
 
-def _oauth_error(status: int, error: str, description: str) -> Reply:
+def oauth_error(status: int, error: str, description: str) -> Reply:
+    """A flat OAuth error, as SPiD answers at /oauth/token and for a token it does not take."""
     return Reply(
         status,
         {
@@ -98,12 +99,12 @@ class SpidTokens:
         """POST /oauth/token with the client_credentials grant; errors come flat, as OAuth's."""
         client_id, secret = _client_credentials(req)
         if (client_id, secret) != (SANDBOX.spid_client_id, SANDBOX.spid_client_secret):
-            return _oauth_error(401, "invalid_client", "Unknown client or wrong client secret")
+            return oauth_error(401, "invalid_client_id", "Unknown client or wrong client secret")
         grant = req.params.get("grant_type", "")
         if not grant:
-            return _oauth_error(400, "invalid_request", "Missing grant_type")
+            return oauth_error(400, "invalid_request", "Missing grant_type")
         if grant != "client_credentials":
-            return _oauth_error(
+            return oauth_error(
                 400,
                 "unsupported_grant_type",
                 f"Unsupported grant_type {grant!r}; use client_credentials",

@@ -99,7 +99,8 @@ class SpaazaClient:
         return self._call("GET", "/get-user-vouchers", what, params=params, change=False)
 
     def login(self, username: str, password: str) -> dict[str, Any]:
-        """``POST /auth/login``: ``session_info`` (with only a passcode key under 2FA)."""
+        """``POST /auth/login``: ``session_info``; under two-factor login only the passcode key
+        (and its expiry), wherever the answer puts it (:func:`_login_info`)."""
         redact.register(password)
         with _refusal_is_auth():
             results = self._call(
@@ -110,7 +111,7 @@ class SpaazaClient:
                 change=False,
                 authenticated=False,
             )
-        return _session_info(results)
+        return _login_info(results)
 
     def confirm_passcode(self, passcode: str, passcode_key: str) -> dict[str, Any]:
         """``POST /auth/session``: trade the emailed two-factor passcode for a session."""
@@ -260,6 +261,23 @@ def _unreadable(response: "Response", what: str, change: bool) -> VoucherctlErro
     code = code if response.status >= 400 else ExitCode.ERROR
     message = f"{what}: unreadable answer ({response.describe()})"
     return error_class_for(code)(message, http_status=response.status)
+
+
+def _login_info(results: Any) -> dict[str, Any]:
+    """A login's ``session_info``. Under two-factor login (API 1.5.8 and later) Spaaza's own
+    Postman collection reads ``session_passcode_key`` and ``session_passcode_expiry_date`` at
+    the top of ``results``; an answer may also carry them inside ``session_info``. Either way
+    they come back here as one dict (docs/contract.md#wire-facts-spaaza)."""
+    info = results.get("session_info") if isinstance(results, dict) else None
+    info = dict(info) if isinstance(info, dict) else {}
+    for key in ("session_passcode_key", "session_passcode_expiry_date"):
+        if not info.get(key) and isinstance(results, dict) and results.get(key):
+            info[key] = results[key]
+    if not info:
+        raise VoucherctlError(
+            "Spaaza's login answer has neither session_info nor a session_passcode_key"
+        )
+    return _session_info({"session_info": info})
 
 
 def _session_info(results: Any) -> dict[str, Any]:

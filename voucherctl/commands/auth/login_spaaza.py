@@ -75,7 +75,9 @@ def password_login(
     client = _client(env, profile, None)
     info = client.login(username, password)
     if not info.get("session_key") and info.get("session_passcode_key"):
-        env.info("Two-factor login: Spaaza has emailed you a passcode.")
+        until = info.get("session_passcode_expiry_date")
+        valid = f" (valid until {until} UTC)" if until else ""
+        env.info(f"Two-factor login: Spaaza has emailed you a passcode{valid}.")
         passcode = prompt.secret(env, "Passcode", what="passcode")
         info = client.confirm_passcode(passcode, str(info["session_passcode_key"]))
     if not info.get("session_key") or not info.get("session_user_id"):

@@ -34,6 +34,8 @@ GROUP_VIEW = [
     output.Column("Type", _type),
     output.Column("Codes", _unique),
     output.field("Limit", "limit"),
+    output.field("Generated", "generatedVouchers"),
+    output.field("Available", "availableVouchers"),
     output.field("Campaign", "campaignId"),
     output.field("Product", "productId"),
     output.field("Discount", "discountId"),
@@ -116,7 +118,8 @@ def group(
     ctx: typer.Context,
     group_id: Annotated[str, typer.Argument(metavar="ID", help="Voucher group id.")],
 ) -> None:
-    """Show one SPiD voucher group: its type, codes (unique or shared) and limit.
+    """Show one SPiD voucher group: its type, codes (unique or shared), limit, and how many
+    vouchers it has (Generated) and has left unused (Available).
 
     Example:
 
