@@ -1,4 +1,5 @@
-"""The ``--from`` option group that turns handout, claim, unclaim, lock and unlock into bulk runs
+"""The ``--from`` option group that turns a change command into a bulk run: every command whose
+spec says ``bulk`` (voucherctl.commands: handout, claim, unclaim, lock, unlock, redeem)
 (docs/contract.md#bulk-runs)."""
 
 import math

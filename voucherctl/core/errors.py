@@ -2,7 +2,7 @@
 
 Every failure voucherctl reports is a :class:`VoucherctlError` whose ``exit_code`` is one of
 :class:`ExitCode`. The CLI turns exceptions into exit codes in exactly one place
-(``voucherctl.cli.common.error_boundary``); nothing else calls ``sys.exit``.
+(``voucherctl.cli.command.error_boundary``); nothing else calls ``sys.exit``.
 """
 
 from enum import IntEnum
