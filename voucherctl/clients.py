@@ -12,7 +12,7 @@ from voucherctl import config
 from voucherctl.credential_sets import MemoryTokenCache, SpaazaCredentials, SpidCredentials
 from voucherctl.credentials import resolve_spaaza, resolve_spid
 from voucherctl.env import Environment
-from voucherctl.errors import UsageError
+from voucherctl.errors import NotConfiguredError, UsageError
 from voucherctl.spaaza import SpaazaClient
 from voucherctl.spid import SpidClient
 
@@ -35,7 +35,7 @@ def _base_url(
     variable = f"VOUCHERCTL_{name.upper()}_URL"
     url = env.var(variable) or profile_url
     if not url:
-        raise UsageError(
+        raise NotConfiguredError(
             f"no {api} host is configured: run 'voucherctl auth login {name}', or set "
             f"{variable} (e.g. {hosts['production']}), or try --sandbox"
         )

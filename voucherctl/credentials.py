@@ -25,7 +25,7 @@ from voucherctl.credential_sets import (
     SpaazaCredentials,
     SpidCredentials,
 )
-from voucherctl.errors import AuthError
+from voucherctl.errors import AuthError, CredentialsMissingError
 from voucherctl.keychain import Keychain
 from voucherctl.keyring_entries import (
     SpaazaEntry,
@@ -153,7 +153,7 @@ def _spid_set(
         entries = SpidEntries(base_url, profile.spid.client_id)
         return _spid_from_keyring(profile, entries, sign_secret=keyring_sign_secret)
 
-    raise AuthError(
+    raise CredentialsMissingError(
         f"no SPiD credentials: set {SPID_ENV_HINT}, or run 'voucherctl auth login spid'"
     )
 
@@ -168,7 +168,7 @@ def _spid_from_keyring(
     if not secret and same_host(entries.base_url, profile.spid.base_url):
         secret = adopt_spid(keychain, profile.name, entries)
     if not secret:
-        raise AuthError(
+        raise CredentialsMissingError(
             f"no secret for SPiD client {entries.client_id} at {entries.base_url} in the OS "
             f"keyring (profile {profile.name!r}); run 'voucherctl auth login spid' "
             f"or set {SPID_ENV_HINT}"
@@ -223,7 +223,7 @@ def resolve_spaaza(
         found = _spaaza_from_keyring(profile, SpaazaEntry(base_url, profile.spaaza.user_id))
         if found:
             return found
-    raise AuthError(f"no Spaaza credentials: {SPAAZA_RENEW_HINT}")
+    raise CredentialsMissingError(f"no Spaaza credentials: {SPAAZA_RENEW_HINT}")
 
 
 def _spaaza_from_keyring(profile: config.Profile, entry: SpaazaEntry) -> SpaazaCredentials | None:

@@ -12,7 +12,7 @@ import typer
 from voucherctl import clients, output
 from voucherctl.cli import params, prompt
 from voucherctl.env import Environment
-from voucherctl.errors import UsageError
+from voucherctl.errors import ProductionGuardError
 from voucherctl.operation import BulkOptions, Client, Fills, Operation
 
 if TYPE_CHECKING:
@@ -106,13 +106,13 @@ def confirm(env: Environment, host: str, command: str) -> None:
         return
     env.stderr.write(banner + "\n")
     if not env.stdin_isatty:
-        raise UsageError(
+        raise ProductionGuardError(
             f"profile {profile.name!r} is protected: add --yes to confirm changes when not on "
             "a terminal; nothing was sent"
         )
     answer = prompt.ask(env, f"Type the profile name ({profile.name}) to go on")
     if answer != profile.name:
-        raise UsageError("not confirmed; nothing was sent")
+        raise ProductionGuardError("not confirmed; nothing was sent")
 
 
 def audited(env: Environment, operation: Operation[Client]) -> "tuple[Operation[Client], AuditLog]":
