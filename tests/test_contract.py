@@ -1,0 +1,242 @@
+"""The contract scripts and CI rely on (docs/contract.md#for-scripts): exit codes that cannot
+pass by mistake, one error object everywhere, named refusals. Each test names the bug it catches."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests import spaaza_stubs, spid_stubs
+
+
+def session_works(rsps, monkeypatch) -> None:
+    spaaza_stubs.use_admin_session(monkeypatch)
+    spaaza_stubs.get_user_vouchers(
+        rsps, {"user_id": "1001", "chain_id": "3"}, spaaza_stubs.ok([])
+    )
+
+
+def error_of(stderr: str) -> dict:
+    [line] = stderr.splitlines()
+    return json.loads(line)["error"]
+
+
+# --- auth status: exit 0 only when every entry shown works ---------------------------------
+
+
+@pytest.mark.parametrize("url", ["ftp://x", "http://example.invalid"])
+def test_auth_status_fails_when_one_configured_api_is_broken(cli, rsps, monkeypatch, url) -> None:
+    """Catches the CI smoke check that passed (exit 0) with SPiD's host broken because Spaaza
+    worked: the broken entry's own code is the exit code."""
+    session_works(rsps, monkeypatch)
+    monkeypatch.setenv("VOUCHERCTL_SPID_URL", url)
+
+    result = cli("auth", "status", "-o", "json")
+
+    spid, spaaza = json.loads(result.stdout)
+    assert (spid["ok"], spaaza["ok"]) == (False, True)
+    assert result.exit_code == spid["exit_code"] == 2
+
+
+def test_auth_status_shows_only_the_configured_apis(cli, rsps, monkeypatch) -> None:
+    """Catches an API nobody configured failing the check of the one in use (or being hidden
+    while it counts)."""
+    session_works(rsps, monkeypatch)
+
+    result = cli("auth", "status", "-o", "json")
+
+    assert result.exit_code == 0
+    assert [entry["api"] for entry in json.loads(result.stdout)] == ["spaaza"]
+
+
+def test_auth_status_names_one_api(cli, rsps, monkeypatch) -> None:
+    """Catches 'auth status spaaza' being a usage error though 'auth logout spaaza' works, and
+    a named API's check running the other one's (its stub would go unused)."""
+    session_works(rsps, monkeypatch)
+    monkeypatch.setenv("VOUCHERCTL_SPID_URL", "ftp://x")  # broken, but not asked about
+
+    result = cli("auth", "status", "spaaza", "-o", "json")
+
+    assert result.exit_code == 0, result.stderr
+    assert [entry["api"] for entry in json.loads(result.stdout)] == ["spaaza"]
+
+
+def test_auth_status_of_an_api_not_configured_is_a_named_usage_error(cli, rsps, monkeypatch):
+    """Catches 'auth status spid' passing, or failing as credentials, when SPiD is not set up
+    at all: a CI check asking for SPiD must not be satisfied by nothing."""
+    spaaza_stubs.use_admin_session(monkeypatch)  # Spaaza is set up; SPiD is not
+
+    result = cli("auth", "status", "spid", "-o", "json")
+
+    assert result.exit_code == 2 and result.stdout == ""
+    error = error_of(result.stderr)
+    assert error["api_error"] == "not_configured"
+    assert "voucherctl auth login spid" in error["message"]
+
+
+# --- doctor --require and its JSON ------------------------------------------------------------
+
+
+def test_doctor_require_makes_an_api_not_configured_a_failure(cli, rsps, monkeypatch) -> None:
+    """Catches --require being ignored: a smoke check for both APIs passing with one."""
+    session_works(rsps, monkeypatch)
+
+    result = cli("doctor", "--require", "spid,spaaza", "-o", "json")
+
+    report = json.loads(result.stdout)
+    assert result.exit_code == 2
+    assert report["ok"] is False and report["exit_code"] == 2
+    [spid] = [check for check in report["checks"] if check["name"] == "spid"]
+    assert spid["ok"] is False and "--require" in spid["detail"] and spid["exit_code"] == 2
+
+
+def test_doctor_json_says_the_overall_result(cli, rsps, monkeypatch) -> None:
+    """Catches doctor -o json with no overall result: a script had to scan the checks."""
+    session_works(rsps, monkeypatch)
+
+    result = cli("doctor", "--require", "spaaza", "-o", "json")
+
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, result.stdout
+    assert (report["ok"], report["exit_code"]) == (True, 0)
+    assert all(check["ok"] and check["exit_code"] == 0 for check in report["checks"])
+
+
+@pytest.mark.parametrize("require", ["spid,paypal", ",", "SPAAZA "])
+def test_doctor_require_names_only_the_apis(cli, rsps, require) -> None:
+    result = cli("doctor", "--require", require, "-o", "json")
+
+    if require == "SPAAZA ":  # case and spaces are forgiven
+        assert result.exit_code == 2 and json.loads(result.stdout)["ok"] is False
+    else:
+        assert result.exit_code == 2 and result.stdout == ""
+        assert "--require" in error_of(result.stderr)["message"]
+
+
+# --- one error object: the parser's usage errors -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "X", "--bogus"),  # a mistyped option
+        ("show",),  # a missing argument
+        ("show", "X", "--timeout", "soon"),  # a bad value
+        ("auth", "status", "paypal"),  # a bad choice, in a command group
+        ("--bogus", "show", "X"),  # before the command
+    ],
+)
+@pytest.mark.parametrize("how", ["-o json", "-ojsonl", "--output=json", "env"])
+def test_the_parsers_usage_errors_are_the_error_object(cli, monkeypatch, args, how) -> None:
+    """Catches a mistyped option under -o json printing Typer's usage text, which jq cannot
+    read; and a parser error being given an api_error name of voucherctl's own refusals."""
+    if how == "env":
+        monkeypatch.setenv("VOUCHERCTL_OUTPUT", "json")
+        given = list(args)
+    else:
+        given = [*args, *how.split()]
+
+    result = cli(*given)
+
+    assert result.exit_code == 2 and result.stdout == ""
+    error = error_of(result.stderr)
+    assert error["exit_code"] == 2
+    assert error["http_status"] is None and error["api_error"] is None
+    assert "--help" in error["message"]
+
+
+def test_the_parsers_usage_errors_stay_text_without_json(cli) -> None:
+    """Catches the error object leaking into a human's terminal: without -o json, Typer's
+    usage lines are kept."""
+    result = cli("show", "X", "--bogus", "-o", "table")
+
+    assert result.exit_code == 2
+    assert "No such option: --bogus" in result.stderr
+    assert "Usage: voucherctl show" in result.stderr
+
+
+# --- one error object: bulk rows ---------------------------------------------------------------
+
+
+def test_a_bulk_rows_error_is_the_error_object(cli, rsps, monkeypatch, tmp_path) -> None:
+    """Catches a row's error as a string (jq '.error.message' failed: 'Cannot index string'),
+    and the API's status and error name lost on the way to the row."""
+    spaaza_stubs.use_admin_session(monkeypatch)
+    spaaza_stubs.claim_voucher(
+        rsps,
+        {"voucher_id": "5", "user_id": "7", "chain_id": "3"},
+        spaaza_stubs.error(300, "voucher_already_claimed", "Already claimed"),
+        status=409,
+    )
+    source = tmp_path / "rows.csv"
+    source.write_text("voucher_id,user_id\n5,7\n")
+
+    result = cli("claim", "--from", str(source), "-o", "jsonl")
+
+    assert result.exit_code == 8
+    [row] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["error"] == {
+        "message": "claim voucher 5: HTTP 409: Already claimed (voucher_already_claimed)",
+        "exit_code": 5,
+        "http_status": 409,
+        "api_error": "voucher_already_claimed",
+    }
+
+
+def test_an_invalid_rows_error_in_a_dry_run_is_the_error_object(cli, tmp_path) -> None:
+    source = tmp_path / "rows.csv"
+    source.write_text("userId,voucherGroupId\nabc,47\n42,47\n")
+
+    result = cli("handout", "--from", str(source), "--dry-run", "--skip-invalid", "-o", "jsonl")
+
+    bad, good = [json.loads(line) for line in result.stdout.splitlines()]
+    assert good["error"] is None
+    assert bad["error"]["exit_code"] == 2 and bad["error"]["http_status"] is None
+    assert bad["error"]["message"].startswith("userId must be a positive whole number")
+
+
+# --- voucherctl's own refusals are named ------------------------------------------------------
+
+
+def test_a_finished_run_is_named_not_a_typo(cli, rsps, monkeypatch, tmp_path) -> None:
+    """Catches 'run already finished' reported like a mistyped option (api_error null): a cron
+    alert could not tell 'nothing to do' from 'the script is broken'."""
+    spid_stubs.use_client_credentials(monkeypatch)
+    source = tmp_path / "users.csv"
+    source.write_text("userId,voucherGroupId\n42,47\n")
+    spid_stubs.oauth_token(rsps)
+    spid_stubs.voucher_handout(rsps, "42", "47")
+    assert cli("handout", "--from", str(source), "-o", "jsonl").exit_code == 0
+
+    again = cli("handout", "--from", str(source), "-o", "jsonl")  # no stub: nothing is sent
+
+    assert again.exit_code == 2 and again.stdout == ""
+    assert error_of(again.stderr)["api_error"] == "run_finished"
+
+
+def test_an_unknown_profile_is_named(cli) -> None:
+    result = cli("show", "X", "--profile", "nosuch", "-o", "json")
+
+    assert result.exit_code == 2
+    assert error_of(result.stderr)["api_error"] == "profile_unknown"
+
+
+def test_missing_credentials_are_named(cli, monkeypatch) -> None:
+    monkeypatch.setenv("VOUCHERCTL_SPID_URL", spid_stubs.SPID)
+
+    result = cli("show", "X", "-o", "json")
+
+    assert result.exit_code == 4
+    assert error_of(result.stderr)["api_error"] == "credentials_missing"
+
+
+def test_every_refusal_name_is_documented() -> None:
+    """Catches a refusal added with a name scripts cannot look up."""
+    import voucherctl.audit_log  # noqa: F401  (modules that may declare refusals)
+    import voucherctl.bulk.journal  # noqa: F401
+    from voucherctl.errors import VoucherctlError
+
+    contract = (Path(__file__).parent.parent / "docs" / "contract.md").read_text()
+    assert VoucherctlError.own_names
+    for name in VoucherctlError.own_names:
+        assert f"`{name}`" in contract, name
