@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests import spaaza_stubs, spid_stubs
+from tests.conftest import fixture_json, table_lines
 
 
 def session_works(rsps, monkeypatch) -> None:
@@ -244,3 +245,49 @@ def test_every_refusal_name_is_documented() -> None:
     assert VoucherctlError.own_names
     for name in VoucherctlError.own_names:
         assert f"`{name}`" in contract, name
+
+
+# --- --query with -o table --------------------------------------------------------------------
+
+
+def groups_queried(cli, rsps, monkeypatch, query: str, *extra: str):
+    group = fixture_json("spid_get_voucher.json")["group"]
+    spid_stubs.use_client_credentials(monkeypatch)
+    spid_stubs.oauth_token(rsps)
+    spid_stubs.voucher_groups(rsps, [group, {**group, "voucherGroupId": "9", "title": "Summer"}])
+    return cli("groups", "--query", query, *extra)
+
+
+def test_a_queried_list_of_objects_is_a_table_of_their_keys(cli, rsps, monkeypatch) -> None:
+    """Catches --query silently dropping -o table for one line of JSON."""
+    query = "[].{id: voucherGroupId, name: title}"
+    result = groups_queried(cli, rsps, monkeypatch, query, "-o", "table")
+
+    lines = table_lines(result.stdout)
+    assert result.exit_code == 0
+    assert lines[0] == "id name"
+    assert lines[2:] == ["47 Freebies for everyone!", "9 Summer"]
+
+
+def test_a_queried_object_is_key_value_rows(cli, rsps, monkeypatch) -> None:
+    query = "[1].{id: voucherGroupId, name: title}"
+    result = groups_queried(cli, rsps, monkeypatch, query, "-o", "table")
+
+    assert table_lines(result.stdout) == ["id 9", "name Summer"]
+
+
+@pytest.mark.parametrize(
+    ("query", "cells"), [("length(@)", ["2"]), ("[].voucherGroupId", ["47", "9"]), ("[5]", [])]
+)
+def test_a_queried_scalar_is_a_one_cell_table(cli, rsps, monkeypatch, query, cells) -> None:
+    result = groups_queried(cli, rsps, monkeypatch, query, "-o", "table")
+
+    assert result.exit_code == 0
+    assert table_lines(result.stdout) == cells
+    assert "[" not in result.stdout and '"' not in result.stdout
+
+
+def test_a_query_without_table_is_still_json(cli, rsps, monkeypatch) -> None:
+    result = groups_queried(cli, rsps, monkeypatch, "[].voucherGroupId")
+
+    assert json.loads(result.stdout) == ["47", "9"]
