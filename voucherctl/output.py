@@ -104,16 +104,24 @@ def print_result(
 
 
 def print_list(
-    env: "Environment", items: list[dict[str, Any]], columns: Sequence[Column], *, title: str = ""
+    env: "Environment",
+    items: list[dict[str, Any]],
+    columns: Sequence[Column],
+    *,
+    title: str = "",
+    csv_columns: Sequence[str] | None = None,
 ) -> None:
-    """Several objects: a JSON array, one JSON line each, CSV rows, or a table."""
+    """Several objects: a JSON array, one JSON line each, CSV rows, or a table.
+
+    ``csv_columns``: the CSV header, fixed whatever the items hold (a nested object is one JSON
+    cell); without it, the items' keys, nested objects flattened."""
     fmt = env.output_format()
     if env.options.query is not None:
         _print_queried(env, items)
     elif fmt == "table":
         _print_list_table(env, items, columns, title)
     elif fmt == "csv":
-        _write_csv(env, items)
+        _write_csv(env, items, csv_columns)
     elif fmt == "jsonl":
         _write(env, "\n".join(to_json(item) for item in items) if items else None)
     else:
@@ -190,10 +198,12 @@ def _write(env: "Environment", text: str | None) -> None:
         env.stdout.flush()
 
 
-def _write_csv(env: "Environment", items: Iterable[dict[str, Any]]) -> None:
-    rows = [_flattened(item) for item in items]
-    header: dict[str, None] = {}
-    for row in rows:
+def _write_csv(
+    env: "Environment", items: Iterable[dict[str, Any]], columns: Sequence[str] | None = None
+) -> None:
+    rows = [_flattened(item) for item in items] if columns is None else list(items)
+    header: dict[str, None] = dict.fromkeys(columns or ())
+    for row in rows if columns is None else ():
         header.update(dict.fromkeys(row))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -47,6 +47,7 @@ COMMANDS = {
     "doctor": "doctor:doctor",
     "audit": "audit:audit",
     "completion": "completion:completion",
+    "schema": "schema:schema",
 }
 GROUPS = {
     "auth": (

@@ -246,3 +246,6 @@ def logout(
         env.info(f"Removed the {' and '.join(removed)} credentials of profile {profile.name!r}.")
     else:
         env.info(f"No stored credentials for profile {profile.name!r}; nothing to remove.")
+    if env.output_format() != "table":  # for scripts: what was removed (schema auth-logout)
+        names = [name for name, shown in API_NAMES.items() if shown in removed]
+        output.print_record(env, {"profile": profile.name, "removed": names}, [])
