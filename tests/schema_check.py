@@ -21,6 +21,7 @@ _VALUE_OPTIONS = frozenset(
     {"-p", "--profile", "-o", "--output", "--timeout", "--max-wait", "--query", "--from"}
 )
 _NOT_JSON = frozenset({"completion", "schema", "sandbox-serve", "sandbox-reset"})
+CHECKED: set[str] = set()  # the schemas some output was checked against, for coverage tests
 
 
 @cache
@@ -34,6 +35,7 @@ def validator(name: str) -> Draft202012Validator:
 
 def check(name: str, document: Any, where: str) -> None:
     """Fail with every way ``document`` breaks the schema ``name``."""
+    CHECKED.add(name)
     problems = [
         f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
         for e in validator(name).iter_errors(document)

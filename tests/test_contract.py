@@ -291,3 +291,142 @@ def test_a_query_without_table_is_still_json(cli, rsps, monkeypatch) -> None:
     result = groups_queried(cli, rsps, monkeypatch, "[].voucherGroupId")
 
     assert json.loads(result.stdout) == ["47", "9"]
+
+
+# --- decided: errors when JSON is only the piped default; skipped rows on a re-run ------------
+
+
+def test_piped_without_o_an_error_is_a_text_line_and_stdout_stays_empty(cli, rsps, monkeypatch):
+    """Pins the decision (docs/contract.md#errors): `title=$(voucherctl group 1 --query title)`
+    gets nothing on stdout and the exit code; stderr, read by a person or a cron mail, gets
+    one text line. A script that parses errors asks for them: -o json or VOUCHERCTL_OUTPUT."""
+    spid_stubs.use_client_credentials(monkeypatch)
+    spid_stubs.oauth_token(rsps)
+    rsps.get(
+        f"{spid_stubs.SPID}/api/2/vouchers/group/1",
+        json={"error": {"code": 404, "type": "ApiException", "description": "No such group"}},
+        status=404,
+    )
+
+    piped = cli("group", "1", "--query", "title")
+
+    assert piped.exit_code == 3 and piped.stdout == ""
+    assert piped.stderr.startswith("voucherctl: error: ") and len(piped.stderr.splitlines()) == 1
+
+    monkeypatch.setenv("VOUCHERCTL_OUTPUT", "json")
+    spid_stubs.oauth_token(rsps)
+    rsps.get(f"{spid_stubs.SPID}/api/2/vouchers/group/1", json={}, status=404)
+    asked = cli("group", "1", "--query", "title")
+
+    assert asked.exit_code == 3 and asked.stdout == ""
+    assert error_of(asked.stderr)["http_status"] == 404
+
+
+def rerun_with_one_new_row(cli, rsps, monkeypatch, tmp_path, *, tty: bool):
+    spid_stubs.use_client_credentials(monkeypatch)
+    source = tmp_path / "users.csv"
+    journal = str(tmp_path / "run.jsonl")
+    source.write_text("userId,voucherGroupId\n42,47\n43,47\n")
+    spid_stubs.oauth_token(rsps)
+    spid_stubs.voucher_handout(rsps, "42", "47")
+    spid_stubs.voucher_handout(rsps, "43", "47")
+    assert cli("handout", "--from", str(source), "--journal", journal).exit_code == 0
+
+    source.write_text("userId,voucherGroupId\n42,47\n43,47\n44,47\n")
+    spid_stubs.oauth_token(rsps)
+    spid_stubs.voucher_handout(rsps, "44", "47")  # only the new row is sent
+    return cli("handout", "--from", str(source), "--journal", journal, tty=tty)
+
+
+def test_a_rerun_prints_every_row_to_scripts_skipped_ones_too(
+    cli, rsps, monkeypatch, tmp_path
+) -> None:
+    """Pins the decision (docs/contract.md#row-records-and-summary): a script counting rows
+    (wc -l, jq) sees one line per row of the file, the skipped ones marked so that
+    `jq 'select(.outcome != "skipped")'` keeps the new ones."""
+    result = rerun_with_one_new_row(cli, rsps, monkeypatch, tmp_path, tty=False)
+
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 0
+    assert sorted((row["line"], row["outcome"]) for row in rows) == [
+        (2, "skipped"),
+        (3, "skipped"),
+        (4, "ok"),
+    ]
+    assert all(row["error"] is None for row in rows)
+    assert "2 skipped" in result.stderr
+
+
+def test_a_rerun_on_a_terminal_lists_no_skipped_row(cli, rsps, monkeypatch, tmp_path) -> None:
+    """Catches a terminal flooded with the rows an earlier run did (497 lines for 3 new ones):
+    the table lists only rows that need attention; the summary counts the skipped."""
+    result = rerun_with_one_new_row(cli, rsps, monkeypatch, tmp_path, tty=True)
+
+    assert result.exit_code == 0
+    assert "skipped" not in result.stdout
+    assert "1 ok, 2 skipped" in result.stderr
+
+
+# --- published schemas -------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+NOT_JSON = {"completion", "schema", "sandbox-serve", "sandbox-reset"}
+
+
+def test_every_command_that_prints_json_has_a_schema() -> None:
+    """Catches a command added (or renamed) without its published schema."""
+    from voucherctl import schemas
+    from voucherctl.cli.app import COMMANDS, GROUPS
+
+    commands = set(COMMANDS) | {f"{g}-{sub}" for g, (_, subs) in GROUPS.items() for sub in subs}
+    assert commands - NOT_JSON <= set(schemas.names())
+    assert {"row", "error", "dry-run", "dry-run-row"} <= set(schemas.names())
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "docs" / "schemas").glob("*")))
+def test_schema_prints_the_published_file(cli, name) -> None:
+    """Catches docs/schemas/ and what `voucherctl schema` prints drifting apart, and a schema
+    that is not a valid draft 2020-12 schema."""
+    from jsonschema import Draft202012Validator
+
+    words = name.split("-", 1) if name.startswith(("auth-", "sandbox-")) else [name]
+    result = cli("schema", *words)  # auth status: as typed after the command
+
+    published = (ROOT / "docs" / "schemas" / f"{name}.json").read_text()
+    assert result.exit_code == 0 and result.stdout == published
+    schema = json.loads(published)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+def test_an_unknown_schema_is_a_usage_error_listing_the_names(cli) -> None:
+    result = cli("schema", "nosuch", "-o", "json")
+
+    assert result.exit_code == 2 and result.stdout == ""
+    message = error_of(result.stderr)["message"]
+    assert "nosuch" in message and "auth-status" in message and "row" in message
+
+
+def test_the_schema_check_catches_a_changed_shape() -> None:
+    """Catches a checker that passes anything: a row whose error is a string breaks `row`."""
+    from tests.schema_check import check
+
+    row = {"line": 2, "input": {}, "outcome": "failed", "exit_code": 5, "result": None}
+    check(
+        "row",
+        {**row, "error": {"message": "m", "exit_code": 5, "http_status": None, "api_error": None}},
+        "a row",
+    )
+    with pytest.raises(AssertionError, match="breaks schema 'row'"):
+        check("row", {**row, "error": "m"}, "a row")
+
+
+def test_audit_csv_columns_do_not_depend_on_the_records(cli) -> None:
+    """Catches audit -o csv whose header changed with the records present (flattened
+    identifiers): a spreadsheet import broke from one month to the next."""
+    empty = cli("audit", "-o", "csv")
+
+    assert empty.exit_code == 0
+    assert empty.stdout == (
+        "time,change,user,profile,host,command,identifiers,outcome,exit_code,error\n"
+    )
