@@ -219,7 +219,7 @@ _API_VARIABLES = {
 
 def in_use(env: Environment, api: str) -> bool:
     """Whether the API is configured at all: the sandbox, its host in the profile, or any of
-    its host and credential variables (docs/contract.md#auth-status)."""
+    its host and credential variables (docs/contract.md#commands)."""
     if env.options.sandbox:
         return True
     settings = env.profile.spid if api == "spid" else env.profile.spaaza
