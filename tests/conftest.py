@@ -107,6 +107,7 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Any:
 
     ``tty`` makes stdout and stderr terminals; ``stdin_tty`` stdin (default: same as ``tty``).
     """
+    from tests.schema_check import check_run
     from voucherctl.app import app
     from voucherctl.ui.environment import Environment
 
@@ -120,6 +121,7 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Any:
         result = CliRunner().invoke(app, list(args), input=input, prog_name="voucherctl")
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
+        check_run(args, result.stdout, result.stderr, os.environ, tty=tty)  # published schemas
         return Outcome(result.exit_code, result.stdout, result.stderr)
 
     return run

@@ -94,7 +94,10 @@ def base_environment(home: Path) -> dict[str, str]:
 
 
 def run_cli(*args: str, env: dict[str, str], input: str | None = None) -> Done:
+    from tests.schema_check import check_run
+
     done = subprocess.run(
         [VOUCHERCTL, *args], env=env, input=input, capture_output=True, text=True, timeout=120
     )
+    check_run(args, done.stdout, done.stderr, env, tty=False)  # the published schemas
     return Done(done.returncode, done.stdout, done.stderr)

@@ -131,7 +131,7 @@ def test_a_row_with_no_answer_is_unknown_and_not_resent(cli, rsps, tmp_path) -> 
     assert second.exit_code == 8
     [row] = records(second.stdout)
     assert row["outcome"] == "unknown"
-    assert "--retry-unknown" in row["error"]
+    assert "--retry-unknown" in row["error"]["message"]
 
 
 def test_retry_unknown_resends(cli, rsps, tmp_path) -> None:

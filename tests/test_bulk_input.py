@@ -176,7 +176,7 @@ def test_skip_invalid_fails_ragged_rows_with_exit_code_2_and_sends_the_rest(
         5: "ok",
     }
     assert by_line[3]["exit_code"] == 2
-    assert by_line[3]["error"] == "has 3 cells, the header names 2 columns"
+    assert by_line[3]["error"]["message"] == "has 3 cells, the header names 2 columns"
     assert by_line[4]["input"] == {"userId": "44"}
 
 
@@ -464,7 +464,7 @@ def test_a_nul_in_a_cell_of_a_utf8_file_is_an_invalid_row(cli, rsps, tmp_path) -
     result = dry_run(cli, "handout", source, "--skip-invalid")
 
     assert result.exit_code == 0
-    assert [r["error"] for r in records(result.stdout)] == [
+    assert [r["error"] and r["error"]["message"] for r in records(result.stdout)] == [
         "userId must be a positive whole number, not '42\\x00'",
         None,
     ]
@@ -493,7 +493,7 @@ def test_a_cell_that_is_too_long_is_an_invalid_row(cli, rsps, tmp_path) -> None:
     result = dry_run(cli, "claim", source, "--skip-invalid")
 
     assert result.exit_code == 0
-    errors = [r["error"] for r in records(result.stdout)]
+    errors = [r["error"] and r["error"]["message"] for r in records(result.stdout)]
     assert errors == ["member_number is longer than 1000 characters", None]
 
 

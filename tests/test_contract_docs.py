@@ -190,7 +190,8 @@ def test_the_docs_signed_answer_is_verified_and_decoded(
     token_stub(rsps)
     spid_stub(rsps, "GET", "/voucher/X", sample("spid_signed_container.json"))
 
-    result = cli("show", "X")
+    # The docs' signed sample is an order, not a voucher: printed whole, not as a voucher.
+    result = cli("show", "X", "--query", "@")
 
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["object"] == "order"

@@ -150,6 +150,7 @@ def test_status_and_doctor_name_the_backend_and_say_it_is_insecure(cli, rsps, fi
         "ok": True,
         "detail": "keyrings.alt.file.PlaintextKeyring (insecure: it keeps secrets unencrypted "
         "in a file); install a real keyring, or use the VOUCHERCTL_* variables instead",
+        "exit_code": 0,
     }
 
 

@@ -280,7 +280,7 @@ def test_an_unknown_claim_is_resent_only_with_retry_unknown_and_settled_when_ref
     second = cli(*command)
     assert second.exit_code == 8
     assert [r["outcome"] for r in records(second.stdout)] == ["unknown"]
-    assert "--retry-unknown" in records(second.stdout)[0]["error"]
+    assert "--retry-unknown" in records(second.stdout)[0]["error"]["message"]
 
     spaaza_stubs.get_user_vouchers(rsps, query, offered)
     spaaza_stubs.claim_voucher(

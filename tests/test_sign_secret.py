@@ -111,6 +111,7 @@ def test_status_and_doctor_say_answers_are_verified_never_showing_the_secret(
         "name": "spid sign secret",
         "ok": True,
         "detail": VERIFIED,
+        "exit_code": 0,
     }
     for result in (status, doctor):
         assert SIGN_SECRET not in result.stdout + result.stderr

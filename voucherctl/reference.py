@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from typer.main import get_command
 
+from voucherctl import schemas
 from voucherctl.commands.completion import Shell, script
 
 WIDTH = 100
@@ -57,6 +58,8 @@ def generated(root: Path) -> dict[Path, str]:
     files = {root / "docs" / "cli.md": markdown(app)}
     for shell, name in COMPLETION_FILES.items():
         files[root / "completions" / name] = script(shell)
+    for schema in schemas.names():  # the package's files are the source; docs/ has copies
+        files[root / "docs" / "schemas" / f"{schema}.json"] = schemas.text(schema) or ""
     return files
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from voucherctl.bulk.rows import Row, Source
 from voucherctl.changes.operation import Fills, Operation
+from voucherctl.core.errors import ExitCode, error_object
 from voucherctl.ui import output
 from voucherctl.ui.environment import Environment
 
@@ -51,7 +52,7 @@ def _record(row: Row, operation: Operation[Any]) -> dict[str, Any]:
         "line": row.line,
         "input": row.input,
         "request": _request(row, operation),
-        "error": row.error,
+        "error": None if row.error is None else error_object(row.error, ExitCode.USAGE),
     }
 
 
@@ -82,5 +83,5 @@ def _describe(request: dict[str, Any] | None) -> str:
 TABLE_COLUMNS = [
     output.field("Line", "line"),
     output.Column("Would send", lambda r: _describe(r["request"])),
-    output.field("Error", "error"),
+    output.Column("Error", lambda r: (r["error"] or {}).get("message")),
 ]

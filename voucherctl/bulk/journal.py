@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from voucherctl.bulk.rows import Row, digest
-from voucherctl.core.errors import ExitCode, UsageError, VoucherctlError
+from voucherctl.core.errors import (
+    ExitCode,
+    RunInUseError,
+    RunMismatchError,
+    UsageError,
+    VoucherctlError,
+)
 from voucherctl.core.redact import scrub
 from voucherctl.core.text import escape_control
 from voucherctl.storage.private_files import NotRegularFileError, open_private
@@ -153,7 +159,7 @@ class Journal:
             ) from None
         if not try_lock(fd):
             os.close(fd)
-            raise UsageError(
+            raise RunInUseError(
                 f"the journal {self.shown} is in use by another voucherctl run; nothing was "
                 "sent. Wait for that run to end, or give this one another --journal"
             )
@@ -215,7 +221,7 @@ class Journal:
             )
         for key in ("command", "host", "fixed"):
             if first.get(key) != header[key]:
-                raise UsageError(
+                raise RunMismatchError(
                     f"the journal {self.shown} records a different run ({key} "
                     f"{escape_control(repr(first.get(key)))}, this run has {header[key]!r}); "
                     "nothing was sent (use another journal file)"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from voucherctl.bulk.progress import Progress
 from voucherctl.bulk.rows import Row
-from voucherctl.core.errors import ExitCode, VoucherctlError
+from voucherctl.core.errors import ExitCode, VoucherctlError, error_object
 from voucherctl.ui import output
 
 if TYPE_CHECKING:
@@ -29,10 +29,32 @@ class Outcome:
     row: Row
     outcome: str  # ok | failed | skipped | unknown
     exit_code: int
-    error: str | None = None
+    error: str | None = None  # the message; with the two below, the row's error object
     result: dict[str, Any] | None = None
+    http_status: int | None = None
+    api_error: str | None = None
     journal_error: str | None = None  # the outcome could not be recorded: the run stops
     stops_run: "tuple[ExitCode, str] | None" = None  # the run cannot go on: why, and its code
+
+    @classmethod
+    def failure(cls, row: Row, outcome: str, exc: VoucherctlError) -> "Outcome":
+        """The row ended by ``exc``: its error object carries the API's status and name."""
+        return cls(
+            row,
+            outcome,
+            int(exc.exit_code),
+            exc.message,
+            http_status=exc.http_status,
+            api_error=exc.api_error,
+        )
+
+    def error_object(self) -> dict[str, Any] | None:
+        """The row's error as every error is shown to scripts (docs/contract.md#errors)."""
+        if self.error is None:
+            return None
+        return error_object(
+            self.error, self.exit_code, http_status=self.http_status, api_error=self.api_error
+        )
 
     def record(self) -> dict[str, Any]:
         return {
@@ -40,7 +62,7 @@ class Outcome:
             "input": self.row.input,
             "outcome": self.outcome,
             "exit_code": self.exit_code,
-            "error": self.error,
+            "error": self.error_object(),
             "result": self.result,
         }
 
@@ -120,7 +142,7 @@ class Report:
 
     def _csv_cells(self, outcome: Outcome) -> list[Any]:
         record = outcome.record()
-        values = [record["line"], record["outcome"], record["exit_code"], record["error"]]
+        values = [record["line"], record["outcome"], record["exit_code"], outcome.error]
         values += [outcome.row.input.get(column) for column in self.columns]
         values.append(outcome.result)
         return values
@@ -156,7 +178,7 @@ class Report:
             output.field("Outcome", "outcome"),
             output.field("Exit", "exit_code"),
             output.Column("Input", lambda r: ", ".join(f"{k}={v}" for k, v in r["input"].items())),
-            output.field("Error", "error"),
+            output.Column("Error", lambda r: (r["error"] or {}).get("message")),
         ]
         records = [outcome.record() for outcome in sorted(self._attention, key=_line)]
         # A stdout that fails: the summary on stderr still counts them, the journal has them.

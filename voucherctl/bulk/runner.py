@@ -20,7 +20,13 @@ from voucherctl.bulk.journal import Journal
 from voucherctl.bulk.rows import Source, digest
 from voucherctl.bulk.sending import send_rows
 from voucherctl.changes.operation import BulkOptions, Client, Fills, Operation
-from voucherctl.core.errors import ExitCode, UsageError
+from voucherctl.core.errors import (
+    DoneElsewhereError,
+    ExitCode,
+    InvalidRowsError,
+    RunFinishedError,
+    UsageError,
+)
 from voucherctl.core.text import escape_control
 from voucherctl.storage import audit_log, config
 from voucherctl.ui.environment import Environment
@@ -101,7 +107,7 @@ def _validate(
         env.warn(f"{source.name}: {operation.command} ignores the column(s) {listed}{more}")
     if invalid and not options.skip_invalid:
         more = f" (the first {MAX_LISTED_INVALID} listed)" if invalid > MAX_LISTED_INVALID else ""
-        raise UsageError(
+        raise InvalidRowsError(
             f"{invalid} of {total} rows are invalid{more}; nothing was sent. Fix them, or "
             "add --skip-invalid to send the valid rows and report the others as failed"
         )
@@ -176,7 +182,7 @@ def _open_journal(
         return journal
     if default and last.finished and not options.resume:
         journal.close()
-        raise UsageError(
+        raise RunFinishedError(
             f"{source.name} was already run to the end with {operation.command} on {target.host} "
             f"(started {last.started}, {_rows(last.done)} done); nothing was sent. To go on with "
             f"that run (done rows skipped, failed rows sent again) add --resume; to run the file "
@@ -212,7 +218,7 @@ def _refuse_rows_done_elsewhere(
     ]
     if repeated:
         journal.discard()
-        raise UsageError(
+        raise DoneElsewhereError(
             f"{_rows(len(repeated))} of {source.name} (line {repeated[0]} first) were done "
             f"before on {host} by another {operation.command} run (see voucherctl audit); "
             "nothing was sent. To do them again, give this run a journal of its own: "

@@ -161,7 +161,9 @@ def _run_row(
     if previous == UNKNOWN:
         settled = _settle(row, operation, client)
         if settled or not options.retry_unknown:
-            outcome = settled or Outcome(row, "unknown", int(ExitCode.OUTCOME_UNKNOWN), NOT_RESENT)
+            outcome = settled or Outcome(
+                row, "unknown", int(ExitCode.OUTCOME_UNKNOWN), NOT_RESENT, api_error="not_resent"
+            )
             return _recorded(outcome, journal)
     change = secrets.token_hex(8)  # ties the journal's record to the audit log's
     journal.sent(row, change)  # raises JournalWriteError: then nothing was sent
@@ -180,7 +182,7 @@ def _attempt(row: Row, operation: Operation[Client], client: Client, *, resent: 
     except QuotaSpentError as exc:  # not carried out, sent or not: the row failed, safely
         resets = clock_time(exc.resets_at)
         return _stopping(
-            Outcome(row, "failed", int(exc.exit_code), exc.message),
+            Outcome.failure(row, "failed", exc),
             ExitCode.RATE_LIMITED,
             f"the API's quota is spent until {resets}, later than --max-wait allows: no more "
             f"rows were started. Run the same command again after {resets} to go on (or give "
@@ -188,22 +190,18 @@ def _attempt(row: Row, operation: Operation[Client], client: Client, *, resent: 
         )
     except NotSentError as exc:  # the host is unreachable: this row and the rest wait for it
         return _stopping(
-            Outcome(row, "failed", int(exc.exit_code), exc.message),
+            Outcome.failure(row, "failed", exc),
             ExitCode.OUTCOME_UNKNOWN,
             f"{exc.message}: no more rows were started. Run the same command again once the "
             "host can be reached, to go on",
         )
     except audit_log.AuditWriteError as exc:  # not sent: no change goes unaudited
-        return _stopping(
-            Outcome(row, "failed", int(exc.exit_code), exc.message), ExitCode.ERROR, exc.message
-        )
+        return _stopping(Outcome.failure(row, "failed", exc), ExitCode.ERROR, exc.message)
     except VoucherctlError as exc:
         refused_resend = resent and exc.exit_code == ExitCode.REJECTED
         settled = _settle(row, operation, client) if refused_resend else None
         unknown = exc.exit_code == ExitCode.OUTCOME_UNKNOWN
-        return settled or Outcome(
-            row, "unknown" if unknown else "failed", int(exc.exit_code), exc.message
-        )
+        return settled or Outcome.failure(row, "unknown" if unknown else "failed", exc)
     except Exception as exc:  # a bug must not lose the row: it was sent, so its fate is unknown
         return Outcome(row, "unknown", int(ExitCode.ERROR), f"unexpected error: {exc!r}")
 

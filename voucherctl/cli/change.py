@@ -12,7 +12,7 @@ import typer
 from voucherctl.changes import params
 from voucherctl.changes.operation import BulkOptions, Client, Fills, Operation
 from voucherctl.cli import clients, prompt
-from voucherctl.core.errors import UsageError
+from voucherctl.core.errors import ProductionGuardError
 from voucherctl.ui import output
 from voucherctl.ui.environment import Environment
 
@@ -107,13 +107,13 @@ def confirm(env: Environment, host: str, command: str) -> None:
         return
     env.stderr.write(banner + "\n")
     if not env.stdin_isatty:
-        raise UsageError(
+        raise ProductionGuardError(
             f"profile {profile.name!r} is protected: add --yes to confirm changes when not on "
             "a terminal; nothing was sent"
         )
     answer = prompt.ask(env, f"Type the profile name ({profile.name}) to go on")
     if answer != profile.name:
-        raise UsageError("not confirmed; nothing was sent")
+        raise ProductionGuardError("not confirmed; nothing was sent")
 
 
 def audited(env: Environment, operation: Operation[Client]) -> "tuple[Operation[Client], AuditLog]":

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from voucherctl.api.spaaza.client import SpaazaClient
 from voucherctl.api.spid.client import SpidClient
-from voucherctl.core.errors import UsageError
+from voucherctl.core.errors import NotConfiguredError, UsageError
 from voucherctl.secrets.resolve import resolve_spaaza, resolve_spid
 from voucherctl.secrets.sets import MemoryTokenCache, SpaazaCredentials, SpidCredentials
 from voucherctl.storage import config
@@ -35,7 +35,7 @@ def _base_url(
     variable = f"VOUCHERCTL_{name.upper()}_URL"
     url = env.var(variable) or profile_url
     if not url:
-        raise UsageError(
+        raise NotConfiguredError(
             f"no {api} host is configured: run 'voucherctl auth login {name}', or set "
             f"{variable} (e.g. {hosts['production']}), or try --sandbox"
         )

@@ -66,6 +66,7 @@ BULK = OptionGroup("Bulk options", bulk_options)
 _ENVIRONMENT = "voucherctl.environment"
 _BULK = "voucherctl.bulk"
 _TYPED_BEFORE = "voucherctl.typed_before"
+_ARGV = "voucherctl.argv"
 
 
 def environment(ctx: typer.Context) -> Environment:
@@ -163,9 +164,80 @@ class RootGroup(TyperGroup):
     def __init__(self, *args: Any, params: list[click.Parameter] | None = None, **kw: Any):
         super().__init__(*args, params=[*(params or []), *COMMON.parameters()], **kw)
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        argv = list(args)
+        with parser_errors(argv):
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+        ctx.meta[_ARGV] = argv
+        return ctx
+
     def invoke(self, ctx: click.Context) -> Any:
         ctx.meta[_TYPED_BEFORE] = COMMON.take(ctx)
-        return super().invoke(ctx)
+        with parser_errors(ctx.meta.get(_ARGV, [])):  # the subcommands' own options
+            return super().invoke(ctx)
+
+
+@contextmanager
+def parser_errors(argv: list[str]) -> Iterator[None]:
+    """The parser's usage errors (a mistyped option, a missing argument, a bad value) as the
+    error object when JSON was asked for (docs/contract.md#errors); else Typer's own text."""
+    try:
+        yield
+    except click.exceptions.NoArgsIsHelpError:
+        raise  # help was asked for, in effect: it is printed as help
+    except click.exceptions.UsageError as exc:
+        if not asked_json(argv, config.environ_snapshot()):
+            raise
+        message = exc.format_message()
+        if exc.ctx is not None:
+            message += f"; see '{exc.ctx.command_path} --help'"
+        write_error(message, ExitCode.USAGE, structured=True)
+        raise typer.Exit(int(ExitCode.USAGE)) from None
+
+
+def asked_json(argv: list[str], environ: dict[str, str]) -> bool:
+    """Whether ``-o json|jsonl`` (or VOUCHERCTL_OUTPUT) was asked for: the last one given wins."""
+    asked = environ.get("VOUCHERCTL_OUTPUT", "")
+    for index, word in enumerate(argv):
+        if word == "--":
+            break
+        if word in ("-o", "--output") and index + 1 < len(argv):
+            asked = argv[index + 1]
+        elif word.startswith("--output="):
+            asked = word.partition("=")[2]
+        elif word.startswith("-o") and not word.startswith("--"):
+            asked = word[2:]
+    return asked.strip().lower() in ("json", "jsonl")
+
+
+def write_error(
+    message: str, code: ExitCode, error: VoucherctlError | None = None, *, structured: bool
+) -> None:
+    """The error line on stderr: the error object, or ``voucherctl: error: ...``."""
+    from voucherctl.core.errors import error_object
+    from voucherctl.core.redact import scrub
+    from voucherctl.core.text import escape_control
+
+    if sys.stderr is None:  # started with stderr closed: the exit code tells alone
+        return
+    if structured:
+        from voucherctl.ui.output import to_json
+
+        details = error_object(
+            scrub(message),
+            code,
+            http_status=error.http_status if error else None,
+            api_error=scrub(error.api_error) if error and error.api_error else None,
+        )
+        sys.stderr.write(to_json({"error": details}) + "\n")
+    else:
+        sys.stderr.write(f"voucherctl: error: {escape_control(scrub(message))}\n")
 
 
 @contextmanager
@@ -176,23 +248,9 @@ def error_boundary(*, verbose: bool, structured: bool = False) -> Iterator[None]
     parse (docs/contract.md#errors).
     """
     from voucherctl.core.redact import scrub
-    from voucherctl.core.text import escape_control
 
     def fail(message: str, code: ExitCode, error: VoucherctlError | None = None) -> typer.Exit:
-        if sys.stderr is None:  # started with stderr closed: the exit code tells alone
-            return typer.Exit(int(code))
-        if structured:
-            from voucherctl.ui.output import to_json
-
-            details = {
-                "message": scrub(message),
-                "exit_code": int(code),
-                "http_status": error.http_status if error else None,
-                "api_error": scrub(error.api_error) if error and error.api_error else None,
-            }
-            sys.stderr.write(to_json({"error": details}) + "\n")
-        else:
-            sys.stderr.write(f"voucherctl: error: {escape_control(scrub(message))}\n")
+        write_error(message, code, error, structured=structured)
         return typer.Exit(int(code))
 
     try:

@@ -47,6 +47,7 @@ SPECS = (
     Spec(("doctor",), "doctor:doctor"),
     Spec(("audit",), "audit:audit"),
     Spec(("completion",), "completion:completion"),
+    Spec(("schema",), "schema:schema"),
     Spec(("auth", "login"), "auth.auth:login"),
     Spec(("auth", "status"), "auth.auth:status"),
     Spec(("auth", "logout"), "auth.auth:logout"),

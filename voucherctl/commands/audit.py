@@ -40,6 +40,19 @@ AUDIT_COLUMNS = [
     output.Column("User", lambda r: r.get("user"), min_width=4),
     output.Column("Host", lambda r: r.get("host"), min_width=7),
 ]
+# -o csv: these columns, whichever entries are shown (docs/contract.md#csv-columns).
+CSV_COLUMNS = (
+    "time",
+    "change",
+    "user",
+    "profile",
+    "host",
+    "command",
+    "identifiers",
+    "outcome",
+    "exit_code",
+    "error",
+)
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -133,4 +146,6 @@ def audit(
         host=host,
     )
     entries = read(log_path(env.environ), where, limit=limit)
-    output.print_list(env, entries, AUDIT_COLUMNS, title="Audit log, newest first")
+    output.print_list(
+        env, entries, AUDIT_COLUMNS, title="Audit log, newest first", csv_columns=CSV_COLUMNS
+    )

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -15,7 +15,14 @@ from voucherctl.api.spaaza.client import SpaazaClient
 from voucherctl.api.spid.client import PAGE_LIMIT, SpidClient
 from voucherctl.cli import clients
 from voucherctl.cli.command import environment
-from voucherctl.core.errors import ExitCode, NotSentError, OutcomeUnknownError, VoucherctlError
+from voucherctl.core.errors import (
+    ExitCode,
+    NotSentError,
+    OutcomeUnknownError,
+    UsageError,
+    VoucherctlError,
+)
+from voucherctl.core.text import escape_control
 from voucherctl.secrets.resolve import signatures
 from voucherctl.storage import config
 from voucherctl.ui import output
@@ -41,28 +48,46 @@ class Check:
     exit_code: ExitCode = ExitCode.OK
 
     def record(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "detail": self.detail,
+            "exit_code": int(self.exit_code or (ExitCode.OK if self.ok else ExitCode.ERROR)),
+        }
 
 
-def doctor(ctx: typer.Context) -> None:
+Require = Annotated[
+    str | None,
+    typer.Option(
+        "--require",
+        metavar="spid,spaaza",
+        help="APIs that must be configured: one that is not is a failure (exit 2).",
+    ),
+]
+
+
+def doctor(ctx: typer.Context, require: Require = None) -> None:
     """Check configuration, credentials and reachability of both APIs.
 
-    Prints every check (name, ok, detail; never a secret) and exits 0 when all pass, else the
-    exit code of the first failure (2 configuration, 4 credentials, 7 network, ...).
+    Prints every check (name, ok, detail, exit_code; never a secret) and exits 0 when all pass,
+    else the exit code of the first failure (2 configuration, 4 credentials, 7 network, ...).
+    An API that is not configured is skipped, unless --require names it. -o json prints
+    {"ok": ..., "exit_code": ..., "checks": [...]}.
 
     Examples:
 
     \b
       voucherctl doctor --sandbox
-      voucherctl doctor --profile prod -o json
+      voucherctl doctor --profile prod --require spid,spaaza -o json
     """
+    required = _required(require)
     env = environment(ctx)
     checks = [_versions(), *_configuration(env)]
     configured = 0
     for api, probe in (("spid", _spid), ("spaaza", _spaaza)):
         found = probe(env)
         configured += bool(found)
-        checks += found or [Check(api, True, "not configured (skipped)")]
+        checks += found or [_not_configured(api, required)]
     if not configured:
         checks.append(
             Check(
@@ -73,14 +98,41 @@ def doctor(ctx: typer.Context) -> None:
                 ExitCode.AUTH,
             )
         )
-    records = {"checks": [check.record() for check in checks]}
-    if env.output_format() == "table":
-        output.print_list(env, records["checks"], CHECK_COLUMNS, title="voucherctl doctor")
-    else:
-        output.print_record(env, records, [])
     failed = [check for check in checks if not check.ok]
+    code = int(failed[0].exit_code or ExitCode.ERROR) if failed else int(ExitCode.OK)
+    records = [check.record() for check in checks]
+    if env.output_format() == "table" and env.options.query is None:
+        output.print_list(env, records, CHECK_COLUMNS, title="voucherctl doctor")
+    else:
+        output.print_record(env, {"ok": not failed, "exit_code": code, "checks": records}, [])
     if failed:
-        raise typer.Exit(int(failed[0].exit_code or ExitCode.ERROR))
+        raise typer.Exit(code)
+
+
+def _required(require: str | None) -> set[str]:
+    """The APIs ``--require`` names; anything else is a usage error."""
+    if require is None:
+        return set()
+    names = {name.strip().lower() for name in require.split(",") if name.strip()}
+    unknown = names - {"spid", "spaaza"}
+    if unknown or not names:
+        raise UsageError(
+            f"--require {escape_control(require)!r}: name spid, spaaza or both, "
+            "e.g. --require spid,spaaza"
+        )
+    return names
+
+
+def _not_configured(api: str, required: set[str]) -> Check:
+    if api not in required:
+        return Check(api, True, "not configured (skipped)")
+    return Check(
+        api,
+        False,
+        f"not configured, and --require names it: run 'voucherctl auth login {api}' or set "
+        f"VOUCHERCTL_{api.upper()}_URL and its credentials",
+        ExitCode.USAGE,
+    )
 
 
 def _versions() -> Check:

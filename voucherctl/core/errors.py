@@ -6,6 +6,7 @@ Every failure voucherctl reports is a :class:`VoucherctlError` whose ``exit_code
 """
 
 from enum import IntEnum
+from typing import Any, ClassVar
 
 
 class ExitCode(IntEnum):
@@ -31,9 +32,22 @@ the API; 6 rate limited; 7 network failure, timeout or 5xx on a change (outcome 
 
 
 class VoucherctlError(Exception):
-    """A failure with a one-line message for the user and the exit code it maps to."""
+    """A failure with a one-line message for the user and the exit code it maps to.
+
+    ``api_error`` names the failure for scripts: the API's own error name or code, or, for a
+    refusal of voucherctl's own, the name its class declares (a subclass sets ``api_error =
+    "run_finished"``; docs/contract.md#api-error-names lists them). Null is a plain usage error.
+    """
 
     exit_code: ExitCode = ExitCode.ERROR
+    api_error: str | None = None
+    # Every name a subclass declares, to its class: the documented list is checked against it.
+    own_names: ClassVar[dict[str, type["VoucherctlError"]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "api_error" in cls.__dict__ and cls.api_error is not None:
+            VoucherctlError.own_names[cls.api_error] = cls
 
     def __init__(
         self,
@@ -46,7 +60,8 @@ class VoucherctlError(Exception):
         super().__init__(message)
         self.message = message
         self.http_status = http_status  # of the answer that failed, when one came
-        self.api_error = api_error  # the API's own name or code for the failure
+        if api_error is not None:  # the API's own name or code for the failure
+            self.api_error = api_error
         if exit_code is not None:
             self.exit_code = exit_code
 
@@ -57,6 +72,54 @@ class UsageError(VoucherctlError):
     exit_code = ExitCode.USAGE
 
 
+class RunFinishedError(UsageError):
+    """The same run already went through every row: nothing to do (--resume, --again)."""
+
+    api_error = "run_finished"
+
+
+class DoneElsewhereError(UsageError):
+    """Every row of the input was done before by another run on the same host."""
+
+    api_error = "rows_done_elsewhere"
+
+
+class RunInUseError(UsageError):
+    """Another voucherctl is running the same run right now."""
+
+    api_error = "run_in_use"
+
+
+class RunMismatchError(UsageError):
+    """The named run (or journal) belongs to another command, host or input."""
+
+    api_error = "run_mismatch"
+
+
+class InvalidRowsError(UsageError):
+    """Rows of a --from file are invalid, and --skip-invalid was not given."""
+
+    api_error = "invalid_rows"
+
+
+class ProfileUnknownError(UsageError):
+    """--profile names a profile the config file does not define."""
+
+    api_error = "profile_unknown"
+
+
+class NotConfiguredError(UsageError):
+    """No host is configured for the API the command needs."""
+
+    api_error = "not_configured"
+
+
+class ProductionGuardError(UsageError):
+    """A protected profile's change was not confirmed."""
+
+    api_error = "production_guard"
+
+
 class NotFoundError(VoucherctlError):
     exit_code = ExitCode.NOT_FOUND
 
@@ -65,6 +128,12 @@ class AuthError(VoucherctlError):
     """Credentials are missing, unusable or refused."""
 
     exit_code = ExitCode.AUTH
+
+
+class CredentialsMissingError(AuthError):
+    """No credentials were found for the API (variables, keyring)."""
+
+    api_error = "credentials_missing"
 
 
 class RejectedError(VoucherctlError):
@@ -106,6 +175,19 @@ class ServerError(VoucherctlError):
     """The server failed a read or answered something unreadable."""
 
     exit_code = ExitCode.ERROR
+
+
+def error_object(
+    message: str, exit_code: int, *, http_status: int | None = None, api_error: str | None = None
+) -> dict[str, Any]:
+    """The error object scripts read, the same everywhere (docs/contract.md#errors): a command's
+    error is ``{"error": error_object(...)}``, a bulk row's ``error`` is the object itself."""
+    return {
+        "message": message,
+        "exit_code": int(exit_code),
+        "http_status": http_status,
+        "api_error": api_error,
+    }
 
 
 def exit_code_for_status(status: int, *, change: bool) -> ExitCode:

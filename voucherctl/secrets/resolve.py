@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 
 from voucherctl.core import redact
-from voucherctl.core.errors import AuthError
+from voucherctl.core.errors import AuthError, CredentialsMissingError
 from voucherctl.secrets.entries import SpaazaEntry, SpidEntries, adopt_spaaza, adopt_spid, same_host
 from voucherctl.secrets.keychain import Keychain
 from voucherctl.secrets.sets import (
@@ -148,7 +148,7 @@ def _spid_set(
         entries = SpidEntries(base_url, profile.spid.client_id)
         return _spid_from_keyring(profile, entries, sign_secret=keyring_sign_secret)
 
-    raise AuthError(
+    raise CredentialsMissingError(
         f"no SPiD credentials: set {SPID_ENV_HINT}, or run 'voucherctl auth login spid'"
     )
 
@@ -163,7 +163,7 @@ def _spid_from_keyring(
     if not secret and same_host(entries.base_url, profile.spid.base_url):
         secret = adopt_spid(keychain, profile.name, entries)
     if not secret:
-        raise AuthError(
+        raise CredentialsMissingError(
             f"no secret for SPiD client {entries.client_id} at {entries.base_url} in the OS "
             f"keyring (profile {profile.name!r}); run 'voucherctl auth login spid' "
             f"or set {SPID_ENV_HINT}"
@@ -218,7 +218,7 @@ def resolve_spaaza(
         found = _spaaza_from_keyring(profile, SpaazaEntry(base_url, profile.spaaza.user_id))
         if found:
             return found
-    raise AuthError(f"no Spaaza credentials: {SPAAZA_RENEW_HINT}")
+    raise CredentialsMissingError(f"no Spaaza credentials: {SPAAZA_RENEW_HINT}")
 
 
 def _spaaza_from_keyring(profile: config.Profile, entry: SpaazaEntry) -> SpaazaCredentials | None:

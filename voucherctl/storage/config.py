@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from voucherctl.core.errors import UsageError
+from voucherctl.core.errors import ProfileUnknownError, UsageError
 
 APP_NAME = "voucherctl"
 DEFAULT_PROFILE = "default"
@@ -178,7 +178,7 @@ def load_profile(environ: Mapping[str, str], name: str | None, *, must_exist: bo
     path = config_dir(environ) / "config.toml"
     profile = ConfigFile(path).profile(chosen or DEFAULT_PROFILE)
     if chosen and must_exist and not profile.defined:
-        raise UsageError(
+        raise ProfileUnknownError(
             f"profile {chosen!r} is not defined in {path}; "
             f"create it with 'voucherctl auth login spid --profile {chosen}'"
         )

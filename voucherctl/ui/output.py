@@ -79,7 +79,7 @@ def print_record(
     """One object: as given in json/jsonl/csv, as a two-column table on a terminal."""
     fmt = env.output_format()
     if env.options.query is not None:
-        _write(env, queried(env, record))
+        _print_queried(env, record)
     elif fmt == "table":
         _print_record_table(env, record, rows, title)
     elif fmt == "csv":
@@ -106,16 +106,24 @@ def print_result(
 
 
 def print_list(
-    env: "Environment", items: list[dict[str, Any]], columns: Sequence[Column], *, title: str = ""
+    env: "Environment",
+    items: list[dict[str, Any]],
+    columns: Sequence[Column],
+    *,
+    title: str = "",
+    csv_columns: Sequence[str] | None = None,
 ) -> None:
-    """Several objects: a JSON array, one JSON line each, CSV rows, or a table."""
+    """Several objects: a JSON array, one JSON line each, CSV rows, or a table.
+
+    ``csv_columns``: the CSV header, fixed whatever the items hold (a nested object is one JSON
+    cell); without it, the items' keys, nested objects flattened."""
     fmt = env.output_format()
     if env.options.query is not None:
-        _write(env, queried(env, items))
+        _print_queried(env, items)
     elif fmt == "table":
         _print_list_table(env, items, columns, title)
     elif fmt == "csv":
-        _write_csv(env, items)
+        _write_csv(env, items, csv_columns)
     elif fmt == "jsonl":
         _write(env, "\n".join(to_json(item) for item in items) if items else None)
     else:
@@ -125,19 +133,54 @@ def print_list(
 def queried(env: "Environment", document: Any, *, one_line: bool = False) -> str:
     """``--query`` applied to ``document``: a string as plain text, anything else as JSON
     (``one_line``: compact, as each row of a bulk run prints)."""
+    result = query_result(env, document)
+    if isinstance(result, str):
+        return escape_control(result)
+    pretty = env.output_format() == "json" and not one_line
+    return to_json(result, indent=2 if pretty else None)
+
+
+def query_result(env: "Environment", document: Any) -> Any:
+    """``--query`` applied to ``document``: the JMESPath result itself."""
     import jmespath
     from jmespath.exceptions import JMESPathError
 
     from voucherctl.core.errors import UsageError
 
     try:
-        result = jmespath.search(env.options.query or "", document)
+        return jmespath.search(env.options.query or "", document)
     except JMESPathError as exc:
         raise UsageError(f"--query: {str(exc).splitlines()[0]}") from None
-    if isinstance(result, str):
-        return escape_control(result)
-    pretty = env.output_format() == "json" and not one_line
-    return to_json(result, indent=2 if pretty else None)
+
+
+def _print_queried(env: "Environment", document: Any) -> None:
+    if env.output_format() == "table":
+        print_query_table(env, query_result(env, document))
+    else:
+        _write(env, queried(env, document))
+
+
+def print_query_table(env: "Environment", result: Any) -> None:
+    """A ``--query`` result with ``-o table``, as the AWS CLI shows one: a list of objects as a
+    table whose columns are their keys, an object as key/value rows, anything else one value a
+    row (a scalar: a one-cell table). Nothing for a query that matched nothing."""
+    if result is None:
+        return
+    if isinstance(result, list) and result and all(isinstance(item, dict) for item in result):
+        keys = dict.fromkeys(key for item in result for key in item)
+        _print_list_table(env, result, [field(str(key), key) for key in keys], "")
+    elif isinstance(result, dict) and result:
+        _print_record_table(env, result, [field(str(key), key) for key in result], "")
+    else:
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
+        table.add_column(overflow="fold")
+        for value in result if isinstance(result, list) else [result]:
+            table.add_row(Text(display(value)))
+        _console(env).print(table)
 
 
 def display(value: Any) -> str:
@@ -157,10 +200,12 @@ def _write(env: "Environment", text: str | None) -> None:
         env.stdout.flush()
 
 
-def _write_csv(env: "Environment", items: Iterable[dict[str, Any]]) -> None:
-    rows = [_flattened(item) for item in items]
-    header: dict[str, None] = {}
-    for row in rows:
+def _write_csv(
+    env: "Environment", items: Iterable[dict[str, Any]], columns: Sequence[str] | None = None
+) -> None:
+    rows = [_flattened(item) for item in items] if columns is None else list(items)
+    header: dict[str, None] = dict.fromkeys(columns or ())
+    for row in rows if columns is None else ():
         header.update(dict.fromkeys(row))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -10,10 +10,11 @@ import typer
 
 from voucherctl.cli.command import environment
 from voucherctl.commands.auth.login import login_profile, storage
-from voucherctl.core.errors import ExitCode, UsageError
+from voucherctl.core.errors import ExitCode, NotConfiguredError, UsageError
 from voucherctl.secrets.resolve import SPID_ENV_HINT
 from voucherctl.secrets.sets import SPAAZA_ENV_HINT
 from voucherctl.ui import output
+from voucherctl.ui.environment import Environment
 
 
 class Api(StrEnum):
@@ -159,16 +160,31 @@ def login(
         login_spaaza.password_login(env, profile, keychain, settings, username)
 
 
-def status(ctx: typer.Context) -> None:
+def status(
+    ctx: typer.Context,
+    api: Annotated[
+        Api | None, typer.Argument(help="Which API to check; every configured one when left out.")
+    ] = None,
+) -> None:
     """Show which credentials each API would use, from where, and whether they work.
 
-    Exits 4 when nothing is configured or a configured API refuses its credentials, and with
-    the failure's own code when the check could not tell (1 a server error, 7 unreachable).
+    Shows the APIs in use (a host or credentials are set for them; both when neither is) and
+    exits 0 only when every one shown works, else with the first failure's code: 4 nothing
+    configured or credentials refused, 2 a bad host, 1 a server error, 7 unreachable. Naming an
+    API checks only that one, and is a usage error (2) when it is not configured.
     """
     from voucherctl.commands.auth import login_spaaza, login_spid
 
     env = environment(ctx)
-    reports = [login_spid.status(env), login_spaaza.status(env)]
+    configured = [name for name in API_NAMES if in_use(env, name)]
+    named = [api.value] if api else configured
+    if api and api.value not in configured:
+        raise NotConfiguredError(
+            f"{API_NAMES[api.value]} is not configured for this profile: run 'voucherctl auth "
+            f"login {api.value}', or set VOUCHERCTL_{api.value.upper()}_URL and its credentials"
+        )
+    probes = {"spid": login_spid.status, "spaaza": login_spaaza.status}
+    reports = [probes[name](env) for name in named or API_NAMES]
     if env.output_format() == "table":
         profile = "sandbox" if env.options.sandbox else env.profile.name
         for report in reports:
@@ -177,12 +193,37 @@ def status(ctx: typer.Context) -> None:
             output.print_record(env, report, view, title=title)
     else:
         output.print_list(env, reports, [])
-    configured = [r for r in reports if r["configured"]]
-    if not configured:
-        raise typer.Exit(int(ExitCode.AUTH))
-    failed = [r for r in configured if not r["ok"]]
+    failed = [r for r in reports if not r["ok"]]
+    if not named:
+        raise typer.Exit(int(ExitCode.AUTH))  # nothing configured: no credentials at all
     if failed:
         raise typer.Exit(int(failed[0]["exit_code"]) or int(ExitCode.AUTH))
+
+
+# The variables that put an API in use, besides its host in the profile.
+_API_VARIABLES = {
+    "spid": (
+        "VOUCHERCTL_SPID_URL",
+        "VOUCHERCTL_SPID_TOKEN",
+        "VOUCHERCTL_SPID_CLIENT_ID",
+        "VOUCHERCTL_SPID_CLIENT_SECRET",
+    ),
+    "spaaza": (
+        "VOUCHERCTL_SPAAZA_URL",
+        "VOUCHERCTL_SPAAZA_TOKEN",
+        "VOUCHERCTL_SPAAZA_USER_ID",
+        "VOUCHERCTL_SPAAZA_SESSION_KEY",
+    ),
+}
+
+
+def in_use(env: Environment, api: str) -> bool:
+    """Whether the API is configured at all: the sandbox, its host in the profile, or any of
+    its host and credential variables (docs/contract.md#commands)."""
+    if env.options.sandbox:
+        return True
+    settings = env.profile.spid if api == "spid" else env.profile.spaaza
+    return bool(settings.base_url or any(env.var(name) for name in _API_VARIABLES[api]))
 
 
 def logout(
@@ -205,3 +246,6 @@ def logout(
         env.info(f"Removed the {' and '.join(removed)} credentials of profile {profile.name!r}.")
     else:
         env.info(f"No stored credentials for profile {profile.name!r}; nothing to remove.")
+    if env.output_format() != "table":  # for scripts: what was removed (schema auth-logout)
+        names = [name for name, shown in API_NAMES.items() if shown in removed]
+        output.print_record(env, {"profile": profile.name, "removed": names}, [])
