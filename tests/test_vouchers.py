@@ -35,7 +35,10 @@ def test_the_table_lists_vouchers_wherever_they_are_nested(cli, rsps, monkeypatc
 
     lines = table_lines(result.stdout)
     key = CLAIMED["voucher_key"]
-    assert lines[1] == "Id Status Amount Lock Expires (UTC) Campaign Key"
+    assert lines[0] == "Vouchers (times: UTC)"
+    assert lines[1] == (
+        "Id Status Amount Locked until Basket code Locking code Expires Campaign Key"
+    )
     assert lines[3] == f"35735 claimed €5 2050-01-01 00:00:00 Earn €5 on signup (136) {key}"
     assert lines[4].startswith("44974 claimed €20 locked 2050-01-01 00:00:00 20 EUR voucher")
 
@@ -52,7 +55,8 @@ def test_at_80_columns_the_list_shortens_keys_and_says_so(cli, rsps, monkeypatch
     key = CLAIMED["voucher_key"]
     lines = table_lines(result.stdout)
     assert any(line.endswith(f"{key[:8]}…{key[-4:]}") for line in lines)
-    assert lines[-1] == "… shortens long identifiers; -o json shows them whole"
+    assert lines[-2] == "… shortens long identifiers; -o json shows them whole"
+    assert lines[-1] == "Campaign, Expires left out to fit 80 columns; -o json shows all"
 
 
 def test_jsonl_prints_one_voucher_per_line(cli, rsps) -> None:

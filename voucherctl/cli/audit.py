@@ -29,15 +29,18 @@ def _identifiers(entry: dict[str, Any]) -> str:
 
 
 AUDIT_COLUMNS = [
-    output.Column(
-        "Time (UTC)", lambda r: str(r.get("time", "")).replace("T", " ").rstrip("Z"), no_wrap=True
+    output.Column(  # date and time may go on two lines; UTC is said above the table
+        "Time",
+        lambda r: str(r.get("time", "")).replace("T", " ").rstrip("Z"),
+        words=True,
+        zone="UTC",
     ),
     output.Column("Command", lambda r: r.get("command"), no_wrap=True),
     output.Column("Outcome", lambda r: r.get("outcome"), no_wrap=True),
-    output.Column("Identifiers", _identifiers, min_width=16),  # "voucher_id=35735" whole
-    output.Column("Profile", lambda r: r.get("profile"), no_wrap=True),
-    output.Column("User", lambda r: r.get("user"), min_width=4),
-    output.Column("Host", lambda r: r.get("host"), min_width=7),
+    output.Column("Identifiers", _identifiers, words=True),  # "voucher_id=35735" whole
+    output.Column("Profile", lambda r: r.get("profile"), no_wrap=True, drop=3),
+    output.Column("User", lambda r: r.get("user"), no_wrap=True, drop=1),
+    output.Column("Host", lambda r: r.get("host"), no_wrap=True, drop=2),
 ]
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}

@@ -32,7 +32,7 @@ def _keyring_cell(record: dict[str, Any]) -> str | None:
 
 
 STATUS_VIEW = [
-    output.field("Host", "host"),
+    output.id_field("Host", "host"),
     output.field("Credentials", "source"),
     output.Column("Keyring", _keyring_cell),
     output.Column("Works", lambda r: r.get("ok")),

@@ -26,10 +26,10 @@ if TYPE_CHECKING:
 CODE_COLUMNS = [
     # Never shortened, never cut: SPiD shows a code once, support copies it from here.
     output.Column("Code", lambda voucher: voucher.get("voucherCode"), no_wrap=True),
-    output.field("Voucher", "voucherId"),
-    output.field("Group", "voucherGroupId"),
-    output.Column("Type", lambda v: TYPE_NAMES.get(str(v.get("type")), v.get("type"))),
-    output.time_field("Created", "created", SPID_ZONE),
+    output.id_field("Voucher", "voucherId"),
+    output.id_field("Group", "voucherGroupId", drop=1),
+    output.Column("Type", lambda v: TYPE_NAMES.get(str(v.get("type")), v.get("type")), drop=3),
+    output.time_field("Created", "created", SPID_ZONE, drop=2),
 ]
 NOT_KEPT = "not kept"
 

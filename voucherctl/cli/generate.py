@@ -14,7 +14,7 @@ from voucherctl.spid_codes import GENERATE_PATH
 
 GENERATE_VIEW = [
     output.Column("Generated", lambda r: r.get("success")),
-    output.field("Voucher group", "voucherGroupId"),
+    output.id_field("Voucher group", "voucherGroupId"),
     output.field("Amount", "amount"),
 ]
 

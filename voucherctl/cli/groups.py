@@ -19,12 +19,12 @@ def _unique(group: dict[str, Any]) -> str:
     return {"1": "unique", "0": "shared"}.get(str(group.get("unique")), str(group.get("unique")))
 
 
-GROUP_COLUMNS = [
-    output.field("Id", "voucherGroupId"),
+GROUP_COLUMNS = [  # a narrow terminal leaves out Created, then Codes, then Type
+    output.id_field("Id", "voucherGroupId"),
     output.field("Title", "title"),
-    output.Column("Type", _type),
-    output.Column("Codes", _unique),
-    output.time_field("Created", "created", SPID_ZONE),
+    output.Column("Type", _type, drop=1),
+    output.Column("Codes", _unique, drop=2),
+    output.time_field("Created", "created", SPID_ZONE, drop=3),
 ]
 
 GROUP_VIEW = [

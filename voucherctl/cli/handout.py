@@ -13,8 +13,8 @@ from voucherctl.spid import SpidClient
 
 HANDOUT_VIEW = [
     output.Column("Handed out", lambda r: r.get("success")),
-    output.field("User", "userId"),
-    output.field("Voucher group", "voucherGroupId"),
+    output.id_field("User", "userId"),
+    output.id_field("Voucher group", "voucherGroupId"),
 ]
 
 

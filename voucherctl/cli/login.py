@@ -19,9 +19,9 @@ from voucherctl.keychain import Backend, Keychain
 INSECURE_STORAGE = "--insecure-storage"
 
 LOGIN_VIEW = [
-    output.field("Profile", "profile"),
+    output.id_field("Profile", "profile"),
     output.field("API", "api"),
-    output.field("Host", "host"),
+    output.id_field("Host", "host"),
 ]
 
 

@@ -236,5 +236,5 @@ def info(ctx: typer.Context) -> None:
         "served_at": served or "not served: each --sandbox command starts one of its own",
         **SANDBOX.as_dict(),
     }
-    rows = [output.field(name, name) for name in details]
+    rows = [output.identifier(name, name) for name in details]
     output.print_record(env, details, rows, title="voucherctl sandbox")
