@@ -40,7 +40,9 @@ def test_the_table_lists_vouchers_wherever_they_are_nested(cli, rsps, monkeypatc
         "Id Status Amount Locked until Basket code Locking code Expires Campaign Key"
     )
     assert lines[3] == f"35735 claimed €5 2050-01-01 00:00:00 Earn €5 on signup (136) {key}"
-    assert lines[4].startswith("44974 claimed €20 locked 2050-01-01 00:00:00 20 EUR voucher")
+    assert lines[4].startswith(  # the lock's end, holder (basket code) and locking code
+        "44974 claimed €20 2018-10-16 15:54:01 RCPT401075452002 lock4001 2050-01-01 00:00:00"
+    )
 
 
 def test_at_80_columns_the_list_shortens_keys_and_says_so(cli, rsps, monkeypatch) -> None:
