@@ -101,3 +101,51 @@ def test_permission_denied_with_http_500_is_exit_4_not_1(cli, rsps) -> None:
 
     assert result.exit_code == 4
     assert "HTTP 500: Permission denied (permission_denied_or_non_existent)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--voucher-id", "44974"), ("--voucher-key", LOCKED["voucher_key"])],
+)
+def test_one_voucher_by_id_or_key_with_its_lock(cli, rsps, option, value) -> None:
+    """Catches a --voucher-id/--voucher-key that does not narrow the user's list, and a view
+    that leaves out the lock's holder, code or end (support asked five commands for them)."""
+    results = {"basket_vouchers": [CLAIMED], "honour_vouchers": [LOCKED]}
+    stubs.get_user_vouchers(rsps, {"user_id": "1", "chain_id": "3"}, stubs.ok(results))
+
+    result = cli("vouchers", "--user-id", "1", option, value, tty=True)
+
+    assert result.exit_code == 0, result.stderr
+    lines = table_lines(result.stdout)
+    assert lines[0] == "Voucher 44974"
+    assert "Voucher id 44974" in lines
+    assert "Basket code RCPT401075452002" in lines
+    assert "Locking code lock4001" in lines
+    assert any(line.startswith("Lock until 2018-10-16 15:54:01 UTC") for line in lines)
+    assert "35735" not in result.stdout
+
+
+def test_one_voucher_in_json_is_a_list_of_it(cli, rsps) -> None:
+    results = {"basket_vouchers": [CLAIMED, LOCKED]}
+    stubs.get_user_vouchers(rsps, {"user_id": "1", "chain_id": "3"}, stubs.ok(results))
+
+    result = cli("vouchers", "--user-id", "1", "--voucher-id", "35735", "-o", "json")
+
+    assert json.loads(result.stdout) == [CLAIMED]
+
+
+def test_a_voucher_the_user_does_not_hold_is_exit_3(cli, rsps) -> None:
+    stubs.get_user_vouchers(rsps, {"user_id": "1", "chain_id": "3"}, stubs.ok([CLAIMED]))
+
+    result = cli("vouchers", "--user-id", "1", "--voucher-id", "44974")
+
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert "holds no voucher with --voucher-id 44974" in result.stderr
+
+
+def test_two_voucher_identifiers_are_refused_before_sending(cli, rsps) -> None:
+    result = cli("vouchers", "--user-id", "1", "--voucher-id", "1", "--voucher-key", "ab")
+
+    assert result.exit_code == 2
+    assert "exactly one of" in result.stderr
