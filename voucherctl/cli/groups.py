@@ -1,5 +1,6 @@
 """``voucherctl groups`` and ``voucherctl group ID``: SPiD voucher groups."""
 
+import shlex
 from typing import Annotated, Any
 
 import typer
@@ -9,6 +10,7 @@ from voucherctl.cli import validate
 from voucherctl.cli.command import environment
 from voucherctl.errors import UsageError
 from voucherctl.spid import SPID_ZONE, TYPE_NAMES
+from voucherctl.text import escape_control
 
 
 def _type(group: dict[str, Any]) -> Any:
@@ -51,8 +53,17 @@ def groups(
         typer.Option(
             "--title",
             metavar="TEXT",
-            help="Only the groups titled exactly TEXT (SPiD matches the whole title, not a "
-            "part of it).",
+            help="Only the groups titled exactly TEXT: SPiD's filter, the whole title, case "
+            "and all (for a part of it: --search).",
+        ),
+    ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search",
+            metavar="TEXT",
+            help="Only the groups whose title contains TEXT, in any case: matched by "
+            "voucherctl over every page.",
         ),
     ] = None,
     group_type: Annotated[
@@ -75,13 +86,15 @@ def groups(
 ) -> None:
     """List the SPiD voucher groups of the client.
 
-    Every page is read (1000 groups a page). The filters are SPiD's own, sent with the request,
-    and all of them must match; a search that finds nothing prints an empty list.
+    Every page is read (1000 groups a page). --title, --type, --campaign-id and --product-id
+    are SPiD's own filters, sent with the request; --search is matched here, on every page's
+    titles. All of them must match; when nothing does, the list is empty and stderr says why.
 
     Examples:
 
     \b
       voucherctl groups --sandbox
+      voucherctl groups --search summer                # "Summer campaign", "SUMMER 2026", ...
       voucherctl groups --type campaign --query '[].voucherGroupId'
     """
     env = environment(ctx)
@@ -97,7 +110,25 @@ def groups(
     from voucherctl import clients
 
     found = clients.spid(env).groups(filters)
+    if search is not None:
+        part = validate.text(search, "--search").casefold()
+        found = [g for g in found if part in str(g.get("title") or "").casefold()]
     output.print_list(env, found, GROUP_COLUMNS, title="Voucher groups")
+    if not found:
+        env.info(_none_found(filters, search))
+
+
+def _none_found(filters: dict[str, str], search: str | None) -> str:
+    """Why a list of groups is empty, and what to try."""
+    shown = escape_control
+    if "title" in filters:
+        return (
+            f"no group titled {shown(filters['title'])!r} (--title is SPiD's exact, "
+            f"case-sensitive match; try --search {shlex.quote(shown(filters['title']))})"
+        )
+    if search is not None:
+        return f"no group's title contains {shown(search)!r} (in any case)"
+    return "no voucher group matches" if filters else "the client has no voucher groups"
 
 
 def _voucher_type(value: str) -> str:
