@@ -65,6 +65,14 @@ class Storage:
     keychain: Keychain
     backend: Backend
 
+    def where(self) -> str:
+        """Where a secret went, truthfully: the backend by its name, and when it is insecure,
+        "the keyring (PlaintextKeyring, insecure: it keeps secrets unencrypted in a file)"."""
+        short = self.backend.name.rsplit(".", 1)[-1]
+        if self.backend.insecure:
+            return f"the keyring ({short}, insecure: it {self.backend.insecure})"
+        return f"the keyring ({short})"
+
     def warn(self, env: Environment) -> None:
         """Said as the secrets are stored, when the user consented to an insecure backend."""
         if self.backend.insecure:
