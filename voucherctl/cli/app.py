@@ -57,6 +57,15 @@ GROUPS = {
         "The built-in sandbox: a stateful emulator of SPiD and Spaaza.",
         {"serve": "sandbox:serve", "reset": "sandbox:reset", "info": "sandbox:info"},
     ),
+    "config": (
+        "Read and change a profile's settings in config.toml (never a secret).",
+        {
+            "list": "settings:list_settings",
+            "get": "settings:get",
+            "set": "settings:set_setting",
+            "unset": "settings:unset",
+        },
+    ),
 }
 # Change commands that also run every row of a file (--from).
 BULK_COMMANDS = frozenset({"handout", "claim", "unclaim", "lock", "unlock", "redeem"})

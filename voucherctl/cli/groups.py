@@ -98,15 +98,7 @@ def groups(
       voucherctl groups --type campaign --query '[].voucherGroupId'
     """
     env = environment(ctx)
-    filters: dict[str, str] = {}  # SPiD's names
-    if title is not None:
-        filters["title"] = validate.text(title, "--title")
-    if group_type is not None:
-        filters["type"] = _voucher_type(group_type)
-    if campaign_id is not None:
-        filters["campaignId"] = validate.numeric_id(campaign_id, "--campaign-id")
-    if product_id is not None:
-        filters["productId"] = validate.numeric_id(product_id, "--product-id")
+    filters = _spid_filters(title, group_type, campaign_id, product_id)
     from voucherctl import clients
 
     found = clients.spid(env).groups(filters)
@@ -116,6 +108,22 @@ def groups(
     output.print_list(env, found, GROUP_COLUMNS, title="Voucher groups")
     if not found:
         env.info(_none_found(filters, search))
+
+
+def _spid_filters(
+    title: str | None, group_type: str | None, campaign_id: str | None, product_id: str | None
+) -> dict[str, str]:
+    """The filters SPiD applies itself, by SPiD's names."""
+    filters: dict[str, str] = {}
+    if title is not None:
+        filters["title"] = validate.text(title, "--title")
+    if group_type is not None:
+        filters["type"] = _voucher_type(group_type)
+    if campaign_id is not None:
+        filters["campaignId"] = validate.numeric_id(campaign_id, "--campaign-id")
+    if product_id is not None:
+        filters["productId"] = validate.numeric_id(product_id, "--product-id")
+    return filters
 
 
 def _none_found(filters: dict[str, str], search: str | None) -> str:
