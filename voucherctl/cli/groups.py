@@ -46,26 +46,30 @@ GROUP_VIEW = [
 ]
 
 
+Title = Annotated[
+    str | None,
+    typer.Option(
+        "--title",
+        metavar="TEXT",
+        help="Only the groups titled exactly TEXT: SPiD's filter, the whole title, case "
+        "and all (for a part of it: --search).",
+    ),
+]
+Search = Annotated[
+    str | None,
+    typer.Option(
+        "--search",
+        metavar="TEXT",
+        help="Only the groups whose title contains TEXT, in any case: matched by "
+        "voucherctl over every page.",
+    ),
+]
+
+
 def groups(
     ctx: typer.Context,
-    title: Annotated[
-        str | None,
-        typer.Option(
-            "--title",
-            metavar="TEXT",
-            help="Only the groups titled exactly TEXT: SPiD's filter, the whole title, case "
-            "and all (for a part of it: --search).",
-        ),
-    ] = None,
-    search: Annotated[
-        str | None,
-        typer.Option(
-            "--search",
-            metavar="TEXT",
-            help="Only the groups whose title contains TEXT, in any case: matched by "
-            "voucherctl over every page.",
-        ),
-    ] = None,
+    title: Title = None,
+    search: Search = None,
     group_type: Annotated[
         str | None,
         typer.Option(
