@@ -22,12 +22,21 @@ VOUCHERCTL_SPID_CLIENT_SECRET; Spaaza: VOUCHERCTL_SPAAZA_URL, VOUCHERCTL_SPAAZA_
 VOUCHERCTL_SPAAZA_USER_ID, VOUCHERCTL_SPAAZA_SESSION_KEY, VOUCHERCTL_SPAAZA_CHAIN_ID,
 VOUCHERCTL_SPAAZA_APP_HOSTNAME, VOUCHERCTL_SPAAZA_API_VERSION."""
 
+ROOT_HELP = """Administer SPiD and Spaaza vouchers from the command line.
+
+Examples:
+
+\b
+  voucherctl show 64-HB2I-OPBL --sandbox
+  voucherctl vouchers --user-id 1107604 --voucher-id 35735 --sandbox
+  voucherctl help auth login"""
+
 EPILOG = f"{EXIT_CODE_HELP}\n\n{ENVIRONMENT_HELP}"
 # A command's --help is about the command: the full lists are in 'voucherctl --help'.
 COMMAND_EPILOG = (
-    "Exit codes: 0 ok, 2 usage, 3 not found, 4 credentials, 5 rejected, 6 rate limited, "
-    "7 outcome unknown, 8 rows failed; all of them and the environment variables: "
-    "voucherctl --help."
+    "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 credentials, 5 rejected, "
+    "6 rate limited, 7 outcome unknown, 8 rows failed, 130 interrupted; what each means and "
+    "the environment variables: voucherctl --help."
 )
 
 # Command name -> "module:function" under voucherctl.cli, in the order --help lists them.
@@ -47,18 +56,25 @@ COMMANDS = {
     "doctor": "doctor:doctor",
     "audit": "audit:audit",
     "completion": "completion:completion",
+    "help": "help:help_command",
 }
 GROUPS = {
     "auth": (
-        "Store, check and remove credentials (OS keyring).",
+        "Store, check and remove credentials (OS keyring).\n\nExamples:\n\n\b\n"
+        "  voucherctl auth login spid --host production --client-id 5e2a0c\n"
+        "  voucherctl auth status\n  voucherctl auth logout spaaza",
         {"login": "auth:login", "status": "auth:status", "logout": "auth:logout"},
     ),
     "sandbox": (
-        "The built-in sandbox: a stateful emulator of SPiD and Spaaza.",
+        "The built-in sandbox: a stateful emulator of SPiD and Spaaza.\n\nExamples:\n\n\b\n"
+        "  voucherctl sandbox serve --port 8765\n  voucherctl sandbox info\n"
+        "  voucherctl sandbox reset",
         {"serve": "sandbox:serve", "reset": "sandbox:reset", "info": "sandbox:info"},
     ),
     "config": (
-        "Read and change a profile's settings in config.toml (never a secret).",
+        "Read and change a profile's settings (config.toml).\n\nExamples:\n\n"
+        "\b\n  voucherctl config list\n  voucherctl config set spaaza.chain_id 1000\n"
+        "  voucherctl config unset protected --profile staging",
         {
             "list": "settings:list_settings",
             "get": "settings:get",
@@ -102,7 +118,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     """The application; with ``only``, just that command or command group."""
     app = typer.Typer(
         name="voucherctl",
-        help="Administer SPiD and Spaaza vouchers from the command line.",
+        help=ROOT_HELP,
         epilog=EPILOG,
         no_args_is_help=True,
         add_completion=False,

@@ -74,10 +74,18 @@ Command = Annotated[
     str | None, _option("--command", "NAME", f"Only this command: {', '.join(CHANGE_COMMANDS)}.")
 ]
 User = Annotated[
-    str | None, _option("--user", "ID", "Only changes for this user (id, member number, email).")
+    str | None,
+    typer.Option(
+        "--user",
+        "--user-id",
+        metavar="ID",
+        help="Only changes for this user (id, member number, email).",
+    ),
 ]
 Voucher = Annotated[str | None, _option("--voucher", "ID", "Only this voucher (key, id, code).")]
-Group = Annotated[str | None, _option("--group", "ID", "Only this voucher group.")]
+Group = Annotated[
+    str | None, typer.Option("--group", "--group-id", metavar="ID", help="Only this voucher group.")
+]
 Host = Annotated[str | None, _option("--host", "URL", "Only changes sent to this host.")]
 Limit = Annotated[
     int | None,

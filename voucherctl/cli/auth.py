@@ -164,6 +164,12 @@ def status(ctx: typer.Context) -> None:
 
     Exits 4 when nothing is configured or a configured API refuses its credentials, and with
     the failure's own code when the check could not tell (1 a server error, 7 unreachable).
+
+    Examples:
+
+    \b
+      voucherctl auth status
+      voucherctl auth status --profile prod -o json
     """
     from voucherctl.cli import login_spaaza, login_spid
 
@@ -191,7 +197,14 @@ def logout(
         Api | None, typer.Argument(help="Which API to log out of; both when left out.")
     ] = None,
 ) -> None:
-    """Remove the profile's stored credentials and cached tokens from the OS keyring."""
+    """Remove the profile's stored credentials and cached tokens from the OS keyring.
+
+    Examples:
+
+    \b
+      voucherctl auth logout                     # both APIs of the default profile
+      voucherctl auth logout spaaza --profile staging
+    """
     from voucherctl.cli import login_spaaza, login_spid
 
     env = environment(ctx)

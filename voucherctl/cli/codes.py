@@ -14,6 +14,7 @@ import typer
 from voucherctl import clients, output
 from voucherctl.cli import change, params
 from voucherctl.cli.command import environment
+from voucherctl.cli.names import GroupArgument, GroupOption, one_group
 from voucherctl.env import Environment
 from voucherctl.errors import UsageError, VoucherctlError
 from voucherctl.operation import Operation
@@ -70,10 +71,11 @@ def _operation(env: Environment) -> Operation[SpidClient]:
 
 def codes(
     ctx: typer.Context,
-    group: Annotated[str, typer.Argument(metavar="GROUP", help="Voucher group id.")],
+    group: GroupArgument = None,
     amount: Annotated[
         str, typer.Option("--amount", metavar="N", help="How many codes to take: 1 or more.")
     ] = "1",
+    group_option: GroupOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -106,7 +108,9 @@ def codes(
       voucherctl codes 47 --amount 100 --out partner-codes.csv
     """
     env = environment(ctx)
-    request = params.group_amount({"voucherGroupId": group, "amount": amount})
+    request = params.group_amount(
+        {"voucherGroupId": one_group(group, group_option), "amount": amount}
+    )
     if out is not None and str(out) == "-":
         raise UsageError("--out names a file; for stdout use -o csv")
     if dry_run:

@@ -8,6 +8,7 @@ import typer
 from voucherctl import clients, output
 from voucherctl.cli import change, params
 from voucherctl.cli.command import environment
+from voucherctl.cli.names import GroupArgument, GroupOption, one_group
 from voucherctl.operation import BulkOptions, Operation
 from voucherctl.spid import SpidClient
 from voucherctl.spid_codes import GENERATE_PATH
@@ -40,7 +41,6 @@ GENERATE: Operation[SpidClient] = Operation(
     sent_as=_sent_as,
 )
 
-Group = Annotated[str, typer.Argument(metavar="GROUP", help="Voucher group id.")]
 DryRun = Annotated[
     bool, typer.Option("--dry-run", help="Check the arguments and show the request; send nothing.")
 ]
@@ -48,11 +48,12 @@ DryRun = Annotated[
 
 def generate(
     ctx: typer.Context,
-    group: Group,
     amount: Annotated[
         str,
         typer.Option("--amount", metavar="N", help="How many vouchers to make: 1 or more."),
     ],
+    group: GroupArgument = None,
+    group_option: GroupOption = None,
     dry_run: DryRun = False,
 ) -> None:
     """Make N new unused vouchers, each with a unique code, in a voucher group.
@@ -67,8 +68,9 @@ def generate(
     \b
       voucherctl generate 48 --amount 3 --sandbox
       voucherctl generate 48 --amount 500 --dry-run
+      voucherctl generate --group 48 --amount 3          # the group as handout takes it
     """
-    values = {"voucherGroupId": group, "amount": amount}
+    values = {"voucherGroupId": one_group(group, group_option), "amount": amount}
     change.perform(
         environment(ctx),
         GENERATE,

@@ -8,6 +8,7 @@ import typer
 from voucherctl import output
 from voucherctl.cli import validate
 from voucherctl.cli.command import environment
+from voucherctl.cli.names import GroupOption, one_group
 from voucherctl.errors import UsageError
 from voucherctl.spid import SPID_ZONE, TYPE_NAMES
 from voucherctl.text import escape_control
@@ -157,7 +158,10 @@ def _voucher_type(value: str) -> str:
 
 def group(
     ctx: typer.Context,
-    group_id: Annotated[str, typer.Argument(metavar="ID", help="Voucher group id.")],
+    group_id: Annotated[
+        str | None, typer.Argument(metavar="ID", help="Voucher group id (or --group ID).")
+    ] = None,
+    group_option: GroupOption = None,
 ) -> None:
     """Show one SPiD voucher group: its type, codes (unique or shared) and limit.
 
@@ -167,7 +171,7 @@ def group(
       voucherctl group 47 --sandbox
     """
     env = environment(ctx)
-    group_id = validate.numeric_id(group_id, "ID")
+    group_id = validate.numeric_id(one_group(group_id, group_option, "ID"), "ID")
     from voucherctl import clients
 
     found = clients.spid(env).group(group_id)

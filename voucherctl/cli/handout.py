@@ -8,6 +8,7 @@ import typer
 from voucherctl import clients, output
 from voucherctl.cli import change, params
 from voucherctl.cli.command import bulk, environment
+from voucherctl.cli.names import GROUP_NAMES, USER_NAMES
 from voucherctl.operation import Operation
 from voucherctl.spid import SpidClient
 
@@ -35,10 +36,12 @@ HANDOUT: Operation[SpidClient] = Operation(
 
 def handout(
     ctx: typer.Context,
-    user: Annotated[str | None, typer.Option("--user", metavar="ID", help="SPiD user id.")] = None,
+    user: Annotated[
+        str | None, typer.Option(*USER_NAMES, metavar="ID", help="SPiD user id.")
+    ] = None,
     group: Annotated[
         str | None,
-        typer.Option("--group", metavar="ID", help="Voucher group to hand out from."),
+        typer.Option(*GROUP_NAMES, metavar="ID", help="Voucher group to hand out from."),
     ] = None,
 ) -> None:
     """Give a user one voucher from a voucher group.

@@ -23,7 +23,9 @@ VoucherId = Annotated[
 ThirdPartyId = Annotated[
     str | None, typer.Option("--third-party-id", metavar="N", help="The voucher's third-party id.")
 ]
-UserId = Annotated[str | None, typer.Option("--user-id", metavar="N", help="The user's Spaaza id.")]
+UserId = Annotated[  # --user: the same option (docs/contract.md#names-and-aliases)
+    str | None, typer.Option("--user-id", "--user", metavar="N", help="The user's Spaaza id.")
+]
 MemberNumber = Annotated[
     str | None, typer.Option("--member-number", metavar="S", help="The user's member number.")
 ]
