@@ -68,7 +68,7 @@ def generate(
     \b
       voucherctl generate 48 --amount 3 --sandbox
       voucherctl generate 48 --amount 500 --dry-run
-      voucherctl generate --group 48 --amount 3          # the group as handout takes it
+      voucherctl generate --group 48 --amount 3    # as handout takes it
     """
     values = {"voucherGroupId": one_group(group, group_option), "amount": amount}
     change.perform(

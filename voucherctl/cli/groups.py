@@ -99,7 +99,7 @@ def groups(
 
     \b
       voucherctl groups --sandbox
-      voucherctl groups --search summer                # "Summer campaign", "SUMMER 2026", ...
+      voucherctl groups --search summer         # "Summer campaign", "SUMMER 2026"
       voucherctl groups --type campaign --query '[].voucherGroupId'
     """
     env = environment(ctx)
