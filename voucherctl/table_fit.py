@@ -125,7 +125,7 @@ def _spread(
     specs: Sequence[Spec], rows: list[list[str]], layout: Layout, width: int, *, fold: bool
 ) -> Layout:
     """Every kept column at its narrowest, then the room left given to the columns that wrap,
-    a column at a time to the one furthest from its natural width."""
+    the one nearest its natural width first: a column that then fits wraps no line at all."""
     columns = [[row[i] for row in rows] for i in layout.kept]
     least = [_least(specs[i], cells, fold) for i, cells in zip(layout.kept, columns, strict=True)]
     natural = [_natural(specs[i], cells) for i, cells in zip(layout.kept, columns, strict=True)]
@@ -138,7 +138,7 @@ def _spread(
         short = [(natural[k] - widths[k], k) for k in range(len(widths)) if widths[k] < natural[k]]
         if not short:
             break
-        widths[max(short)[1]] += 1
+        widths[min(short)[1]] += 1
         room -= 1
     layout.widths = widths
     return layout
