@@ -196,6 +196,14 @@ def csv_cell(value: Any) -> str:
     return text
 
 
+def _console(env: "Environment", *, soft_wrap: bool = False) -> Any:
+    """A rich console on stdout, for anything drawn with rich (tables are laid out by
+    table_fit and written as text)."""
+    from rich.console import Console
+
+    return Console(file=env.stdout, highlight=False, soft_wrap=soft_wrap, width=_table_width(env))
+
+
 def _table_width(env: "Environment") -> int:
     """The terminal's width: $COLUMNS when set (as rich and click read it), else the width of
     the terminal stdout is, else 80."""
