@@ -110,3 +110,8 @@ def test_no_line_is_wider_than_the_terminal(rows: list[tuple[str, str, str]], wi
     lines = laid_out(specs, table, width)
 
     assert all(width_of(line) <= width for line in lines)
+
+
+def test_an_identifier_wider_than_its_column_stands_alone_never_folded() -> None:
+    """Catches identifiers folded like free text: a key cut at the column's edge."""
+    assert wrapped(f"voucher_key={KEY} id=1", 20, "words") == ["voucher_key=", KEY, "id=1"]
