@@ -96,15 +96,26 @@ def test_a_record_key_wider_than_the_terminal_is_shortened() -> None:
             st.text("ab =-/", min_size=0, max_size=30),
             st.text("0123456789", min_size=1, max_size=9),
             st.text("xyz ", min_size=0, max_size=40),
+            st.sampled_from(["", "2026-12-08 01:10:41"]),
+            st.text("ABC-", min_size=0, max_size=70),
         ),
         min_size=1,
         max_size=5,
     ),
     st.integers(min_value=45, max_value=130),
 )
-def test_no_line_is_wider_than_the_terminal(rows: list[tuple[str, str, str]], width: int) -> None:
-    """Whatever the cells, a table of an id, identifiers and text fits ``width``."""
-    specs = [Spec("Words", "words", drop=1), Spec("Id", "line"), Spec("Text", "text", drop=2)]
+def test_no_line_is_wider_than_the_terminal(
+    rows: list[tuple[str, str, str, str, str]], width: int
+) -> None:
+    """Whatever the cells (empty ones under long labels too), a table of identifiers, ids,
+    text and times fits ``width``."""
+    specs = [
+        Spec("Words", "words", drop=1),
+        Spec("Id", "line"),
+        Spec("Text", "text", drop=2),
+        Spec("Locked until", "line", drop=3),
+        Spec("Basket code", "ident", drop=4),
+    ]
     table = [list(row) for row in rows]
 
     lines = laid_out(specs, table, width)

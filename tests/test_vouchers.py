@@ -45,20 +45,32 @@ def test_the_table_lists_vouchers_wherever_they_are_nested(cli, rsps, monkeypatc
     )
 
 
-def test_at_80_columns_the_list_shortens_keys_and_says_so(cli, rsps, monkeypatch) -> None:
-    """Wide enough, a key is shown whole; only a table that would not fit shortens it, and
-    then says how to see it whole."""
+def test_at_80_columns_secondary_columns_are_left_out_and_named(cli, rsps, monkeypatch) -> None:
+    """Catches a narrow table that wraps the campaign to many lines or cuts the key, rather
+    than leaving out what the voucher's id already says and naming what it left out."""
     monkeypatch.setenv("COLUMNS", "80")
     results = {"wallet": {"vouchers": [CLAIMED]}}
     stubs.get_user_vouchers(rsps, {"user_id": "1", "chain_id": "3"}, stubs.ok(results))
 
     result = cli("vouchers", "--user-id", "1", tty=True)
 
+    lines = table_lines(result.stdout)
+    assert lines[1:3] == ["Id Status Amount Locked Basket code Locking code Expires", "until"]
+    assert lines[4] == "35735 claimed €5 2050-01-01 00:00:00"
+    assert lines[-1] == "Key, Campaign left out to fit 80 columns; -o json shows all"
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
+
+
+def test_a_key_too_long_for_the_room_is_shortened_and_said_so(cli, rsps, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    stubs.get_user_vouchers(rsps, {"user_id": "1", "chain_id": "3"}, stubs.ok([CLAIMED]))
+
+    result = cli("vouchers", "--user-id", "1", "--voucher-id", "35735", tty=True)
+
     key = CLAIMED["voucher_key"]
     lines = table_lines(result.stdout)
-    assert any(line.endswith(f"{key[:8]}…{key[-4:]}") for line in lines)
-    assert lines[-2] == "… shortens long identifiers; -o json shows them whole"
-    assert lines[-1] == "Campaign, Expires left out to fit 80 columns; -o json shows all"
+    assert f"Voucher key {key[:8]}…{key[-4:]}" in lines
+    assert lines[-1] == "… shortens long identifiers; -o json shows them whole"
 
 
 def test_jsonl_prints_one_voucher_per_line(cli, rsps) -> None:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 GAP = 2  # spaces between two columns
 MAX_LISTED_ID = 16  # longer identifiers may be shortened: a key is 64 characters
-TEXT_MIN = 10  # free text is not squeezed narrower than this (or its longest word)
+TEXT_MIN = 10  # free text folded as a last resort: no narrower than this
+TEXT_ROOM = 14  # else free text is not wrapped narrower than this (or its longest word)
 SHORTENED_NOTE = "… shortens long identifiers; -o json shows them whole"
 
 
@@ -79,6 +80,8 @@ def _least(spec: Spec, cells: Sequence[str], fold: bool = False) -> int:
         longest = max((width_of(piece) for cell in cells for piece in _pieces(cell)), default=0)
         if spec.kind == "text" and fold:
             longest = min(longest, TEXT_MIN)
+        elif spec.kind == "text":  # a title in a column of 8 is 4 lines: leave it out instead
+            longest = max(longest, min(TEXT_ROOM, _natural(spec, cells)))
     return max(label, longest, min(spec.min_width, _natural(spec, cells)))
 
 
@@ -129,10 +132,7 @@ def _spread(
     columns = [[row[i] for row in rows] for i in layout.kept]
     least = [_least(specs[i], cells, fold) for i, cells in zip(layout.kept, columns, strict=True)]
     natural = [_natural(specs[i], cells) for i, cells in zip(layout.kept, columns, strict=True)]
-    widths = [
-        max(a, b) if specs[i].kind in ("ident", "line") else a
-        for i, a, b in zip(layout.kept, least, natural, strict=True)
-    ]
+    widths = list(least)  # a one-line value's column is as wide as its longest value already
     room = width - sum(widths) - GAP * (len(widths) - 1)
     while room > 0:
         short = [(natural[k] - widths[k], k) for k in range(len(widths)) if widths[k] < natural[k]]

@@ -190,7 +190,7 @@ VOUCHER_VIEW = [
 
 # The lock's holder (the basket code the lock is exclusive to), its code and its end are
 # columns of their own: support asks "who holds voucher 35735, and until when?".
-VOUCHER_COLUMNS = [  # a narrow terminal leaves out Campaign, Expires, Key, ... in that order
+VOUCHER_COLUMNS = [  # a narrow terminal leaves out Key, Campaign, Expires, ... in that order
     output.id_field("Id", "voucher_id"),
     output.field("Status", "voucher_status"),
     output.Column("Amount", _amount, no_wrap=True),
@@ -199,5 +199,5 @@ VOUCHER_COLUMNS = [  # a narrow terminal leaves out Campaign, Expires, Key, ... 
     output.identifier("Locking code", "voucher_locking_code", drop=3),
     output.time_field("Expires", "voucher_expiry_datetime_utc", "UTC", drop=5),
     output.Column("Campaign", _campaign, drop=6),
-    output.identifier("Key", "voucher_key", drop=4),
+    output.identifier("Key", "voucher_key", drop=7),  # the id names it as well
 ]
