@@ -20,7 +20,11 @@ from voucherctl.commands import GROUPS, SPECS
 _VALUE_OPTIONS = frozenset(
     {"-p", "--profile", "-o", "--output", "--timeout", "--max-wait", "--query", "--from"}
 )
-_NOT_JSON = frozenset({"completion", "schema", "sandbox-serve", "sandbox-reset"})
+_NOT_JSON = frozenset(
+    {"completion", "schema", "sandbox-serve", "sandbox-reset", "help", "config-set", "config-unset"}
+)
+# Plain text unless JSON is asked for (-o json|jsonl, VOUCHERCTL_OUTPUT): a value for $(...).
+_PLAIN_UNLESS_ASKED = frozenset({"config-get"})
 CHECKED: set[str] = set()  # the schemas some output was checked against, for coverage tests
 
 
@@ -81,7 +85,11 @@ def check_run(
         if line.startswith('{"error"'):
             check("error", json.loads(line), f"stderr of voucherctl {' '.join(args)}")
     name = command_name(args)
+    if {"--help", "-h"} & set(args):
+        return  # help is text for people, whatever the format
     if name is None or name in _NOT_JSON or "--query" in args or not stdout.strip():
+        return
+    if name in _PLAIN_UNLESS_ASKED and not _asked(args, environ):
         return
     fmt = output_format(args, environ, tty=tty)
     bulk = any(spec.bulk and spec.name == name for spec in SPECS) and "--from" in args

@@ -370,7 +370,15 @@ def test_a_rerun_on_a_terminal_lists_no_skipped_row(cli, rsps, monkeypatch, tmp_
 # --- published schemas -------------------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[1]
-NOT_JSON = {"completion", "schema", "sandbox-serve", "sandbox-reset"}
+NOT_JSON = {
+    "completion",
+    "schema",
+    "sandbox-serve",
+    "sandbox-reset",
+    "help",
+    "config-set",
+    "config-unset",
+}
 
 
 def test_every_command_that_prints_json_has_a_schema() -> None:

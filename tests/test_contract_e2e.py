@@ -49,6 +49,9 @@ def test_every_schema_describes_what_the_sandbox_prints(sandbox, tmp_path) -> No
         ("doctor",),
         ("audit",),
         ("sandbox", "info"),
+        ("config", "set", "spaaza.chain_id", "1000"),
+        ("config", "list"),
+        ("config", "get", "spaaza.chain_id"),
     ]
     schema_check.CHECKED.clear()
     for args in runs:

@@ -47,3 +47,33 @@ def test_bash_completes_profiles_from_the_config_file(tmp_path: Path) -> None:
     config.write_text("[profiles.prod]\n[profiles.staging]\n[profiles.pre]\n")
 
     assert complete("voucherctl show --profile pr", tmp_path) == ["pre", "prod"]
+
+
+def test_the_man_page_is_installed_into_share_man_man1() -> None:
+    """Catches a man page that is generated but not packaged: 'man voucherctl' after
+    'pip install voucherctl' needs it under <prefix>/share/man/man1."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    data_files = project["tool"]["setuptools"]["data-files"]
+
+    assert data_files["share/man/man1"] == ["man/voucherctl.1"]
+    assert (ROOT / "man" / "voucherctl.1").is_file()
+
+
+def test_the_man_page_has_every_command_and_renders_cleanly() -> None:
+    import shutil
+
+    page = (ROOT / "man" / "voucherctl.1").read_text()
+    for command in ("show", "vouchers", "auth login", "config set", "help"):
+        assert f'.SS "voucherctl {command.replace("-", chr(92) + "-")}"\n' in page
+    assert "\\-\\-voucher\\-id" in page  # options copied from the page work in a shell
+    if shutil.which("groff") is None:
+        pytest.skip("groff is not installed")
+    done = subprocess.run(
+        ["groff", "-man", "-Tutf8", "-ww", "-z", str(ROOT / "man" / "voucherctl.1")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, "")

@@ -32,11 +32,10 @@ def test_groups_table(cli, rsps) -> None:
     result = cli("groups", tty=True)
 
     lines = table_lines(result.stdout)
+    assert lines[0] == "Voucher groups (times: no zone given)"  # said once, not on every time
     assert lines[1] == "Id Title Type Codes Created"
-    assert lines[3] == (
-        "47 Freebies for everyone! payment method unique 2014-08-06 11:47:25 (no zone given)"
-    )
-    assert lines[4] == "9 Summer sale campaign shared 2014-08-06 11:47:25 (no zone given)"
+    assert lines[3] == "47 Freebies for everyone! payment method unique 2014-08-06 11:47:25"
+    assert lines[4] == "9 Summer sale campaign shared 2014-08-06 11:47:25"
 
 
 def test_filters_go_to_spid_in_its_names_and_title_is_exact(cli, rsps) -> None:
@@ -112,7 +111,8 @@ def test_a_search_that_finds_nothing_is_an_empty_list(cli, rsps) -> None:
 
     result = cli("groups", "--title", "Nope", "-o", "json")
 
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "[]\n", "")
+    assert (result.exit_code, result.stdout) == (0, "[]\n")
+    assert result.stderr.startswith("no group titled 'Nope'")  # a note, not an error
 
 
 def test_a_404_about_the_client_is_still_exit_4(cli, rsps) -> None:
@@ -163,3 +163,43 @@ def test_unknown_group_is_exit_3(cli, rsps) -> None:
     assert result.stderr == (
         "voucherctl: error: show voucher group 5: HTTP 404: Voucher group not found\n"
     )
+
+
+def test_search_matches_part_of_the_title_in_any_case_on_every_page(cli, rsps) -> None:
+    """Catches --search sent to SPiD as its exact title filter, matched case-sensitively, or
+    matched on the first page only."""
+    stubs.oauth_token(rsps)
+    page = [{**GROUP_47, "voucherGroupId": str(n), "title": f"Group {n}"} for n in range(1000)]
+    page[3]["title"] = "Summer sale"
+    stubs.voucher_groups(rsps, page)  # no title sent: SPiD's filter is exact
+    stubs.voucher_groups(rsps, [{**GROUP_9, "title": "END OF SUMMER"}], offset=1000)
+
+    result = cli("groups", "--search", "sUmMeR", "-o", "json")
+
+    assert result.exit_code == 0, result.stderr
+    assert [g["title"] for g in json.loads(result.stdout)] == ["Summer sale", "END OF SUMMER"]
+
+
+def test_an_empty_exact_title_says_why_and_what_to_try(cli, rsps) -> None:
+    """Catches the silent empty table a support person got from ``--title summer``."""
+    stubs.oauth_token(rsps)
+    stubs.voucher_groups(rsps, [], filters={"title": "summer"})
+
+    result = cli("groups", "--title", "summer", "-o", "json")
+
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == []
+    assert result.stderr.strip() == (
+        "no group titled 'summer' (--title is SPiD's exact, case-sensitive match; "
+        "try --search summer)"
+    )
+
+
+def test_an_empty_search_says_so(cli, rsps) -> None:
+    stubs.oauth_token(rsps)
+    stubs.voucher_groups(rsps, [GROUP_47])
+
+    result = cli("groups", "--search", "winter", tty=True)
+
+    assert result.exit_code == 0
+    assert "no group's title contains 'winter'" in result.stderr

@@ -105,6 +105,21 @@ def test_insecure_storage_stores_there_and_says_so(
     )
     encoded = base64.b64encode(spid_stubs.CLIENT_SECRET.encode()).decode()  # base64, no more
     assert encoded in keyring_file(isolated_environment).read_text()
+    # Catches the closing line's "stored in the OS keyring" after a plain file took the secret.
+    assert "secret stored in the keyring (PlaintextKeyring, insecure: it keeps secrets " in (
+        result.stderr
+    )
+    assert "OS keyring" not in result.stderr
+
+
+def test_login_names_the_real_keyring_it_stored_into(cli, rsps, memory_keyring) -> None:
+    """Catches "the OS keyring" said whatever the backend: the line names it."""
+    spaaza_stubs.get_user_vouchers(rsps, {"user_id": "1001", "chain_id": "3"}, spaaza_stubs.ok([]))
+
+    result = cli(*SPAAZA_SESSION, "--chain-id", "3", input=spaaza_stubs.SESSION_KEY + "\n")
+
+    assert result.exit_code == 0, result.stderr
+    assert "in the keyring (MemoryKeyring); profile 'default'" in result.stderr
 
 
 def test_a_real_keyring_needs_no_consent(cli, rsps, memory_keyring) -> None:

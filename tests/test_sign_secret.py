@@ -77,7 +77,9 @@ def test_login_stores_the_sign_secret_read_after_the_client_secret(
 
     assert stored(SIGN_ENTRY) == SIGN_SECRET
     assert stored(f"spid/{stubs.SPID}/{stubs.CLIENT_ID}/client_secret") == stubs.CLIENT_SECRET
-    assert "secret and sign secret stored in the OS keyring" in result.stderr
+    assert (
+        "secret and sign secret stored in the keyring (PlaintextKeyring, insecure" in result.stderr
+    )
     config_text = (isolated_environment / "config" / "config.toml").read_text()
     assert SIGN_SECRET not in result.stdout + result.stderr + config_text
 

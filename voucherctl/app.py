@@ -23,12 +23,21 @@ VOUCHERCTL_SPID_CLIENT_SECRET; Spaaza: VOUCHERCTL_SPAAZA_URL, VOUCHERCTL_SPAAZA_
 VOUCHERCTL_SPAAZA_USER_ID, VOUCHERCTL_SPAAZA_SESSION_KEY, VOUCHERCTL_SPAAZA_CHAIN_ID,
 VOUCHERCTL_SPAAZA_APP_HOSTNAME, VOUCHERCTL_SPAAZA_API_VERSION."""
 
+ROOT_HELP = """Administer SPiD and Spaaza vouchers from the command line.
+
+Examples:
+
+\b
+  voucherctl show 64-HB2I-OPBL --sandbox
+  voucherctl vouchers --user-id 1107604 --voucher-id 35735 --sandbox
+  voucherctl help auth login"""
+
 EPILOG = f"{EXIT_CODE_HELP}\n\n{ENVIRONMENT_HELP}"
 # A command's --help is about the command: the full lists are in 'voucherctl --help'.
 COMMAND_EPILOG = (
-    "Exit codes: 0 ok, 2 usage, 3 not found, 4 credentials, 5 rejected, 6 rate limited, "
-    "7 outcome unknown, 8 rows failed; all of them and the environment variables: "
-    "voucherctl --help."
+    "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 credentials, 5 rejected, "
+    "6 rate limited, 7 outcome unknown, 8 rows failed, 130 interrupted; what each means and "
+    "the environment variables: voucherctl --help."
 )
 
 # Common options that take a value, to find the command name behind them in argv.
@@ -62,9 +71,11 @@ def _register(group: typer.Typer, spec: Spec) -> None:
 
 def build_app(only: str | None = None) -> typer.Typer:
     """The application; with ``only``, just that command or command group."""
+    if only == "help":
+        only = None  # 'help COMMAND' shows any command's help
     app = typer.Typer(
         name="voucherctl",
-        help="Administer SPiD and Spaaza vouchers from the command line.",
+        help=ROOT_HELP,
         epilog=EPILOG,
         no_args_is_help=True,
         add_completion=False,

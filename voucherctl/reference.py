@@ -1,4 +1,5 @@
-"""Generated artefacts: docs/cli.md (every command's --help) and completions/ (shell scripts).
+"""Generated artefacts: docs/cli.md and man/voucherctl.1 (every command's --help) and
+completions/ (shell scripts).
 
 ``python -m voucherctl.reference`` writes them; tests/test_generated.py fails when they are
 stale, so a change to a command's options or help cannot land without them.
@@ -14,6 +15,8 @@ from voucherctl import schemas
 from voucherctl.commands.completion import Shell, script
 
 WIDTH = 100
+MAN_PAGE = "voucherctl.1"  # installed into share/man/man1 (pyproject.toml's data-files)
+MAN_WIDTH = 68  # man indents the text 7 columns: within 80 in all
 COMPLETION_FILES = {
     Shell.bash: "voucherctl.bash",
     Shell.zsh: "_voucherctl",
@@ -21,21 +24,71 @@ COMPLETION_FILES = {
 }
 
 
-def markdown(app: typer.Typer) -> str:
-    """Every command's full --help, as a user sees it, in the order of the command tree."""
+def help_texts(app: typer.Typer, width: int | None = None) -> list[tuple[list[str], str]]:
+    """Every command's full --help, as a user sees it (``width``: wrapped to that many
+    columns), in the order of the command tree: the one source of docs/cli.md and the man
+    page."""
     from typer.testing import CliRunner
 
     runner = CliRunner()
+    texts = []
+    for path in _command_paths(get_command(app), typer.Context(get_command(app))):
+        extra: dict[str, Any] = {"terminal_width": width} if width else {}
+        result = runner.invoke(
+            app, [*path, "--help"], env=HELP_ENVIRONMENT, prog_name="voucherctl", **extra
+        )
+        texts.append((path, result.stdout.rstrip()))
+    return texts
+
+
+def markdown(texts: list[tuple[list[str], str]]) -> str:
+    """docs/cli.md: each command's help under its own heading."""
     sections = [
         "# voucherctl command reference\n",
         "Generated from the CLI by `python -m voucherctl.reference`; do not edit by hand.\n",
     ]
-    for path in _command_paths(get_command(app), typer.Context(get_command(app))):
-        result = runner.invoke(app, [*path, "--help"], env=HELP_ENVIRONMENT, prog_name="voucherctl")
-        sections.append(
-            f"## {' '.join(['voucherctl', *path])}\n\n```text\n{result.stdout.rstrip()}\n```\n"
-        )
+    for path, text in texts:
+        sections.append(f"## {' '.join(['voucherctl', *path])}\n\n```text\n{text}\n```\n")
     return "\n".join(sections)
+
+
+def manpage(texts: list[tuple[list[str], str]]) -> str:
+    """man/voucherctl.1 (roff): the same help texts as docs/cli.md, for 'man voucherctl'."""
+    from voucherctl import __version__
+
+    lines = [
+        '.\\" Generated from the CLI by python -m voucherctl.reference; do not edit.',
+        f'.TH VOUCHERCTL 1 "" "voucherctl {__version__}" "User Commands"',
+        ".SH NAME",
+        "voucherctl \\- administer SPiD and Spaaza vouchers from the command line",
+        ".SH SYNOPSIS",
+        ".B voucherctl",
+        "[\\fIOPTIONS\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR]...",
+        ".br",
+        ".B voucherctl help",
+        "[\\fICOMMAND\\fR]...",
+    ]
+    for path, text in texts:
+        if path:
+            lines.append(f'.SS "{_roff(" ".join(["voucherctl", *path]))}"')
+        else:
+            lines.append(".SH DESCRIPTION")
+        lines += [".nf", *(_roff(line) for line in text.splitlines()), ".fi"]
+        if not path:
+            lines.append(".SH COMMANDS")
+    lines += [
+        '.SH "SEE ALSO"',
+        "\\fBvoucherctl help\\fR \\fICOMMAND\\fR; docs/cli.md and docs/contract.md in the source.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _roff(line: str) -> str:
+    """A line of text as roff prints it verbatim: backslashes and hyphens escaped (a plain "-"
+    may print as a typographic hyphen that a copied option would not work with), and a line
+    that would read as a request guarded."""
+    text = line.replace("\\", "\\e").replace("-", "\\-")
+    return "\\&" + text if text.startswith((".", "'")) else text
 
 
 HELP_ENVIRONMENT = {"COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb"}
@@ -55,7 +108,10 @@ def generated(root: Path) -> dict[Path, str]:
     """Each generated file under ``root`` and what it must contain."""
     from voucherctl.app import app
 
-    files = {root / "docs" / "cli.md": markdown(app)}
+    files = {
+        root / "docs" / "cli.md": markdown(help_texts(app)),
+        root / "man" / MAN_PAGE: manpage(help_texts(app, MAN_WIDTH)),
+    }
     for shell, name in COMPLETION_FILES.items():
         files[root / "completions" / name] = script(shell)
     for schema in schemas.names():  # the package's files are the source; docs/ has copies

@@ -82,6 +82,6 @@ def _describe(request: dict[str, Any] | None) -> str:
 
 TABLE_COLUMNS = [
     output.field("Line", "line"),
-    output.Column("Would send", lambda r: _describe(r["request"])),
+    output.Column("Would send", lambda r: _describe(r["request"]), words=True),
     output.Column("Error", lambda r: (r["error"] or {}).get("message")),
 ]

@@ -177,7 +177,11 @@ class Report:
             output.field("Line", "line"),
             output.field("Outcome", "outcome"),
             output.field("Exit", "exit_code"),
-            output.Column("Input", lambda r: ", ".join(f"{k}={v}" for k, v in r["input"].items())),
+            output.Column(
+                "Input",
+                lambda r: ", ".join(f"{k}={v}" for k, v in r["input"].items()),
+                words=True,  # identifiers: wrapped between them, never inside one
+            ),
             output.Column("Error", lambda r: (r["error"] or {}).get("message")),
         ]
         records = [outcome.record() for outcome in sorted(self._attention, key=_line)]

@@ -66,7 +66,7 @@ def print_dry_run(env: Environment, operation: Operation[Client], request: dict[
 
 DRY_RUN_VIEW = [
     output.Column("Would send", lambda r: f"{r['method']} {r['path']}"),
-    output.Column("Form", lambda r: "&".join(f"{k}={v}" for k, v in r["form"].items())),
+    output.Column("Form", lambda r: " ".join(f"{k}={v}" for k, v in r["form"].items()), words=True),
 ]
 
 

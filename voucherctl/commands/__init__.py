@@ -24,10 +24,23 @@ class Spec:
         return " ".join(self.path)
 
 
-# Command groups: name -> the one line their --help opens with.
+# Command groups: name -> their --help.
 GROUPS = {
-    "auth": "Store, check and remove credentials (OS keyring).",
-    "sandbox": "The built-in sandbox: a stateful emulator of SPiD and Spaaza.",
+    "auth": (
+        "Store, check and remove credentials (OS keyring).\n\nExamples:\n\n\b\n"
+        "  voucherctl auth login spid --host production --client-id 5e2a0c\n"
+        "  voucherctl auth status\n  voucherctl auth logout spaaza"
+    ),
+    "sandbox": (
+        "The built-in sandbox: a stateful emulator of SPiD and Spaaza.\n\nExamples:\n\n\b\n"
+        "  voucherctl sandbox serve --port 8765\n  voucherctl sandbox info\n"
+        "  voucherctl sandbox reset"
+    ),
+    "config": (
+        "Read and change a profile's settings (config.toml).\n\nExamples:\n\n"
+        "\b\n  voucherctl config list\n  voucherctl config set spaaza.chain_id 1000\n"
+        "  voucherctl config unset protected --profile staging"
+    ),
 }
 
 # In the order --help lists them.
@@ -48,12 +61,17 @@ SPECS = (
     Spec(("audit",), "audit:audit"),
     Spec(("completion",), "completion:completion"),
     Spec(("schema",), "schema:schema"),
+    Spec(("help",), "help:help_command"),
     Spec(("auth", "login"), "auth.auth:login"),
     Spec(("auth", "status"), "auth.auth:status"),
     Spec(("auth", "logout"), "auth.auth:logout"),
     Spec(("sandbox", "serve"), "sandbox:serve"),
     Spec(("sandbox", "reset"), "sandbox:reset"),
     Spec(("sandbox", "info"), "sandbox:info"),
+    Spec(("config", "list"), "config:list_settings"),
+    Spec(("config", "get"), "config:get"),
+    Spec(("config", "set"), "config:set_setting"),
+    Spec(("config", "unset"), "config:unset"),
 )
 
 # Commands that change something, by name: what the ledger records and ``audit`` filters by.

@@ -30,15 +30,18 @@ def _identifiers(entry: dict[str, Any]) -> str:
 
 
 AUDIT_COLUMNS = [
-    output.Column(
-        "Time (UTC)", lambda r: str(r.get("time", "")).replace("T", " ").rstrip("Z"), no_wrap=True
+    output.Column(  # date and time may go on two lines; UTC is said above the table
+        "Time",
+        lambda r: str(r.get("time", "")).replace("T", " ").rstrip("Z"),
+        words=True,
+        zone="UTC",
     ),
     output.Column("Command", lambda r: r.get("command"), no_wrap=True),
     output.Column("Outcome", lambda r: r.get("outcome"), no_wrap=True),
-    output.Column("Identifiers", _identifiers, min_width=16),  # "voucher_id=35735" whole
-    output.Column("Profile", lambda r: r.get("profile"), no_wrap=True),
-    output.Column("User", lambda r: r.get("user"), min_width=4),
-    output.Column("Host", lambda r: r.get("host"), min_width=7),
+    output.Column("Identifiers", _identifiers, words=True),  # "voucher_id=35735" whole
+    output.Column("Profile", lambda r: r.get("profile"), no_wrap=True, drop=3),
+    output.Column("User", lambda r: r.get("user"), no_wrap=True, drop=1),
+    output.Column("Host", lambda r: r.get("host"), no_wrap=True, drop=2),
 ]
 # -o csv: these columns, whichever entries are shown (docs/contract.md#csv-columns).
 CSV_COLUMNS = (
@@ -85,10 +88,18 @@ Command = Annotated[
     str | None, _option("--command", "NAME", f"Only this command: {', '.join(CHANGE_COMMANDS)}.")
 ]
 User = Annotated[
-    str | None, _option("--user", "ID", "Only changes for this user (id, member number, email).")
+    str | None,
+    typer.Option(
+        "--user",
+        "--user-id",
+        metavar="ID",
+        help="Only changes for this user (id, member number, email).",
+    ),
 ]
 Voucher = Annotated[str | None, _option("--voucher", "ID", "Only this voucher (key, id, code).")]
-Group = Annotated[str | None, _option("--group", "ID", "Only this voucher group.")]
+Group = Annotated[
+    str | None, typer.Option("--group", "--group-id", metavar="ID", help="Only this voucher group.")
+]
 Host = Annotated[str | None, _option("--host", "URL", "Only changes sent to this host.")]
 Limit = Annotated[
     int | None,

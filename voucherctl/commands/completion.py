@@ -35,7 +35,7 @@ def completion(
 ) -> None:
     """Print a shell completion script: commands, options, formats and profile names.
 
-    Install it where your shell looks:
+    Examples, each installing it where the shell looks:
 
     \b
       bash: voucherctl completion bash > ~/.local/share/bash-completion/completions/voucherctl

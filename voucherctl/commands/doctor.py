@@ -34,7 +34,7 @@ SKEW_WARNING_SECONDS = 30
 SKEW_LIMIT_SECONDS = 300  # tokens, sessions and lock times go wrong beyond this
 
 CHECK_COLUMNS = [
-    output.field("Check", "name"),
+    output.id_field("Check", "name"),
     output.Column("OK", lambda c: c.get("ok")),
     output.field("Detail", "detail"),
 ]

@@ -142,7 +142,11 @@ def serve(
     same state file, and otherwise start their own. The base URL is printed on stdout once
     listening.
 
-    Example: voucherctl sandbox serve --quota 100 --quota-window 60 --sign-secret s3cret
+    Examples:
+
+    \b
+      voucherctl sandbox serve
+      voucherctl sandbox serve --quota 100 --quota-window 60 --sign-secret s3cret
     """
     from voucherctl.sandbox import SandboxOptions
 
@@ -214,6 +218,12 @@ def reset(ctx: typer.Context, state: StatePath = None) -> None:
 
     Bulk runs with --sandbox keep their journals in the data directory; after a reset the same
     file runs anew. Journals given with --journal are yours to remove.
+
+    Examples:
+
+    \b
+      voucherctl sandbox reset
+      voucherctl sandbox reset --state /tmp/sandbox.sqlite3
     """
     from voucherctl.bulk.forget import forget_runs
     from voucherctl.bulk.runner import journals_folder
@@ -236,7 +246,14 @@ def reset(ctx: typer.Context, state: StatePath = None) -> None:
 
 
 def info(ctx: typer.Context) -> None:
-    """Print where the sandbox is served, its credentials and the ids of its seed data."""
+    """Print where the sandbox is served, its credentials and the ids of its seed data.
+
+    Examples:
+
+    \b
+      voucherctl sandbox info
+      voucherctl sandbox info --query spaaza_voucher_key
+    """
     env = environment(ctx)
     from voucherctl.cli.clients import served_sandbox_url
     from voucherctl.sandbox import SANDBOX
@@ -246,5 +263,5 @@ def info(ctx: typer.Context) -> None:
         "served_at": served or "not served: each --sandbox command starts one of its own",
         **SANDBOX.as_dict(),
     }
-    rows = [output.field(name, name) for name in details]
+    rows = [output.identifier(name, name) for name in details]
     output.print_record(env, details, rows, title="voucherctl sandbox")

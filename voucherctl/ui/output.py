@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from voucherctl.core.errors import VoucherctlError
 from voucherctl.core.text import escape_control
+from voucherctl.ui.table_fit import MAX_LISTED_ID as MAX_LISTED_ID  # re-exported for callers
+from voucherctl.ui.table_fit import SHORTENED_NOTE
+from voucherctl.ui.table_fit import shorten as shorten
 
 if TYPE_CHECKING:
     from voucherctl.ui.environment import Environment
@@ -38,9 +41,12 @@ def to_json(value: Any, *, indent: int | None = None) -> str:
 class Column:
     """One column of a table (or one row of a record view): a label and how to get the value.
 
-    ``whole``: a value people copy (a voucher key, a code): a record view never wraps it, and a
-    list shortens a long one with an ellipsis and says how to see it whole. ``no_wrap``: a
-    value that must stay on one line (a time).
+    ``whole``: a value people copy (a voucher key, a code): never cut across lines; a table too
+    narrow for a long one shortens it with an ellipsis and says how to see it whole.
+    ``no_wrap``: a value that must stay on one line (a time, an id). ``words``: identifiers
+    separated by spaces, wrapped only between them. ``drop``: a secondary column a narrow
+    terminal leaves out (a higher rank first). ``zone``: the time zone of a time column, said
+    once above the table (voucherctl/ui/table_fit.py lays tables out).
     """
 
     label: str
@@ -48,29 +54,29 @@ class Column:
     whole: bool = False
     no_wrap: bool = False
     min_width: int | None = None  # in a list: at least this wide
+    words: bool = False
+    drop: int = 0
+    zone: str = ""
 
 
-SHORTENED_NOTE = "… shortens long identifiers; -o json shows them whole"
-
-
-def identifier(label: str, key: str) -> Column:
+def identifier(label: str, key: str, *, drop: int = 0) -> Column:
     """A column showing ``record[key]``, an identifier people copy."""
-    return Column(label, lambda record: record.get(key), whole=True)
+    return Column(label, lambda record: record.get(key), whole=True, drop=drop)
 
 
-def time_field(label: str, key: str, zone: str = "") -> Column:
-    """A column showing a time as given, on one line, followed by its zone."""
-
-    def shown(record: dict[str, Any]) -> str:
-        value = record.get(key)
-        return f"{value} {zone}".strip() if value else ""
-
-    return Column(label, shown, no_wrap=True)
+def time_field(label: str, key: str, zone: str = "", *, drop: int = 0) -> Column:
+    """A column showing a time as given, on one line; its zone is said once, above the table."""
+    return Column(label, lambda record: record.get(key), no_wrap=True, zone=zone, drop=drop)
 
 
-def field(label: str, key: str) -> Column:
-    """A column showing ``record[key]`` as given."""
-    return Column(label, lambda record: record.get(key))
+def field(label: str, key: str, *, drop: int = 0) -> Column:
+    """A column showing ``record[key]`` as given (free text: it wraps)."""
+    return Column(label, lambda record: record.get(key), drop=drop)
+
+
+def id_field(label: str, key: str, *, drop: int = 0) -> Column:
+    """A column showing ``record[key]``, a short id or code: on one line, never shortened."""
+    return Column(label, lambda record: record.get(key), no_wrap=True, drop=drop)
 
 
 def print_record(
@@ -239,84 +245,78 @@ def csv_cell(value: Any) -> str:
 
 
 def _console(env: "Environment", *, soft_wrap: bool = False) -> Any:
+    """A rich console on stdout, for anything drawn with rich (tables are laid out by
+    table_fit and written as text)."""
     from rich.console import Console
 
-    return Console(file=env.stdout, highlight=False, soft_wrap=soft_wrap)
+    return Console(file=env.stdout, highlight=False, soft_wrap=soft_wrap, width=_table_width(env))
+
+
+def _table_width(env: "Environment") -> int:
+    """The terminal's width: $COLUMNS when set (as rich and click read it), else the width of
+    the terminal stdout is, else 80."""
+    import os
+
+    given = os.environ.get("COLUMNS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    try:
+        return os.get_terminal_size(env.stdout.fileno()).columns or 80
+    except (AttributeError, OSError, ValueError):
+        return 80
+
+
+def _kind(column: Column) -> str:
+    if column.whole:
+        return "ident"
+    if column.no_wrap:
+        return "line"
+    return "words" if column.words else "text"
+
+
+def _heading(title: str, columns: Sequence[Column]) -> str:
+    """The title, with the time zone of the table's times said once."""
+    zones = list(dict.fromkeys(column.zone for column in columns if column.zone))
+    if not zones:
+        return title
+    note = f"times: {', '.join(zones)}"
+    return f"{title} ({note})" if title else note.capitalize()
+
+
+def _write_lines(env: "Environment", lines: list[str]) -> None:
+    _write(env, "\n".join(line.rstrip() for line in lines))
 
 
 def _print_record_table(
     env: "Environment", record: dict[str, Any], rows: Sequence[Column], title: str
 ) -> None:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
+    from voucherctl.ui import table_fit as fit
 
-    values = [(row, display(row.value(record))) for row in rows]
-    longest_whole = max((len(v) for row, v in values if row.whole or row.no_wrap), default=0)
-    table = Table(
-        title=Text(title) if title else None,
-        box=box.SIMPLE,
-        show_header=False,
-        pad_edge=False,
-        collapse_padding=True,
-    )
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold", min_width=longest_whole or None)
-    for row, value in values:
-        keep = row.whole or row.no_wrap  # a key cut in two cannot be copied
-        cell = Text(value, no_wrap=keep, overflow="ignore" if keep else "fold")
-        table.add_row(Text(row.label), cell)
-    # soft_wrap: a value kept whole may run past the edge; the terminal then wraps it visually
-    # and copying still gives the whole key, where cropping it would lose its end.
-    _console(env, soft_wrap=True).print(table)
+    width = _table_width(env)
+    values = [(row.label, display(row.value(record)), _kind(row)) for row in rows]
+    lines, shortened = fit.record_lines(values, width)
+    heading = _heading(title, rows)
+    head = [*fit.paragraph(heading, width), ""] if heading else []
+    tail = ["", *fit.paragraph(SHORTENED_NOTE, width)] if shortened else []
+    _write_lines(env, [*head, *lines, *tail])
 
 
 def _print_list_table(
     env: "Environment", items: list[dict[str, Any]], columns: Sequence[Column], title: str
 ) -> None:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
+    from voucherctl.ui import table_fit as fit
 
-    table = Table(
-        title=Text(title) if title else None,
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,  # one space between columns: 80 columns hold a voucher's row
-    )
+    width = _table_width(env)
+    specs = [fit.Spec(c.label, _kind(c), c.drop, c.min_width or 0) for c in columns]
     rows = [[display(column.value(item)) for column in columns] for item in items]
-    widest = [max((len(row[i]) for row in rows), default=0) for i in range(len(columns))]
-    # Long identifiers are shortened only when the table would not fit whole.
-    fits = (
-        sum(max(w, len(c.label)) for w, c in zip(widest, columns, strict=True)) + len(columns)
-        <= _console(env).width
-    )
-    for column, width in zip(columns, widest, strict=True):
-        keep = column.whole or column.no_wrap
-        least = column.min_width or min(len(column.label), 12)  # no header cut mid-word
-        table.add_column(
-            Text(column.label),
-            overflow="ignore" if keep else "fold",
-            no_wrap=keep,
-            # A column that must stay whole (a code, a time) is as wide as its longest value.
-            min_width=max(least, width) if column.no_wrap else least,
+    layout = fit.plan(specs, rows, width)
+    lines = fit.render(specs, rows, layout)
+    heading = _heading(title, [columns[i] for i in layout.kept])
+    notes = [SHORTENED_NOTE] if layout.shortened else []
+    if layout.dropped:
+        notes.append(
+            f"{', '.join(layout.dropped)} left out to fit {width} columns; -o json shows all"
         )
-    shortened = False
-    for row in rows:
-        cells = []
-        for column, value in zip(columns, row, strict=True):
-            if column.whole and not fits and len(value) > MAX_LISTED_ID:
-                value, shortened = shorten(value), True
-            cells.append(Text(value))
-        table.add_row(*cells)
-    if shortened:
-        table.caption = Text(SHORTENED_NOTE)
-    _console(env).print(table)
-
-
-MAX_LISTED_ID = 16  # longer identifiers are shortened in lists: a key is 64 characters
-
-
-def shorten(identifier: str) -> str:
-    """A long identifier as a list shows it: its start and end (SHORTENED_NOTE says so)."""
-    return f"{identifier[:8]}…{identifier[-4:]}"
+    head = fit.paragraph(heading, width) if heading else []
+    tail = [line for note in notes for line in fit.paragraph(note, width)]
+    _write_lines(env, [*head, *lines, *(["", *tail] if tail else [])])

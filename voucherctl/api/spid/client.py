@@ -42,7 +42,7 @@ DEFAULT_TOKEN_LIFETIME = 900.0  # SPiD's server tokens are JWTs that live 15 min
 PAGE_LIMIT = 1000  # SPiD's largest page
 MAX_PAGES = 1000  # a million groups; past that, a server that never ends its pages
 
-SPID_ZONE = "(no zone given)"  # SPiD's times ("2014-08-06 11:47:25") do not say their zone
+SPID_ZONE = "no zone given"  # SPiD's times ("2014-08-06 11:47:25") do not say their zone
 STATUS_NAMES = {"-1": "expired", "0": "unused", "1": "handed out", "2": "redeemed"}
 TYPE_NAMES = {"3": "giveaway", "5": "campaign", "6": "free with order", "8": "payment method"}
 

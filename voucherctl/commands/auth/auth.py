@@ -33,7 +33,7 @@ def _keyring_cell(record: dict[str, Any]) -> str | None:
 
 
 STATUS_VIEW = [
-    output.field("Host", "host"),
+    output.id_field("Host", "host"),
     output.field("Credentials", "source"),
     output.Column("Keyring", _keyring_cell),
     output.Column("Works", lambda r: r.get("ok")),
@@ -172,6 +172,12 @@ def status(
     exits 0 only when every one shown works, else with the first failure's code: 4 nothing
     configured or credentials refused, 2 a bad host, 1 a server error, 7 unreachable. Naming an
     API checks only that one, and is a usage error (2) when it is not configured.
+
+    Examples:
+
+    \b
+      voucherctl auth status
+      voucherctl auth status spid --profile prod -o json
     """
     from voucherctl.commands.auth import login_spaaza, login_spid
 
@@ -232,7 +238,14 @@ def logout(
         Api | None, typer.Argument(help="Which API to log out of; both when left out.")
     ] = None,
 ) -> None:
-    """Remove the profile's stored credentials and cached tokens from the OS keyring."""
+    """Remove the profile's stored credentials and cached tokens from the OS keyring.
+
+    Examples:
+
+    \b
+      voucherctl auth logout                     # both APIs of the default profile
+      voucherctl auth logout spaaza --profile staging
+    """
     from voucherctl.commands.auth import login_spaaza, login_spid
 
     env = environment(ctx)

@@ -20,9 +20,9 @@ from voucherctl.ui.environment import Environment
 INSECURE_STORAGE = "--insecure-storage"
 
 LOGIN_VIEW = [
-    output.field("Profile", "profile"),
+    output.id_field("Profile", "profile"),
     output.field("API", "api"),
-    output.field("Host", "host"),
+    output.id_field("Host", "host"),
 ]
 
 
@@ -65,6 +65,14 @@ class Storage:
 
     keychain: Keychain
     backend: Backend
+
+    def where(self) -> str:
+        """Where a secret went, truthfully: the backend by its name, and when it is insecure,
+        "the keyring (PlaintextKeyring, insecure: it keeps secrets unencrypted in a file)"."""
+        short = self.backend.name.rsplit(".", 1)[-1]
+        if self.backend.insecure:
+            return f"the keyring ({short}, insecure: it {self.backend.insecure})"
+        return f"the keyring ({short})"
 
     def warn(self, env: Environment) -> None:
         """Said as the secrets are stored, when the user consented to an insecure backend."""

@@ -184,7 +184,7 @@ def _store(
     profile.spaaza.user_id = user_id
     save(env, profile)
     _retire(env, storage.keychain, profile.name, previous, entry)
-    env.info(f"Stored the Spaaza {what} for {host} in the OS keyring; profile {profile.name!r}.")
+    env.info(f"Stored the Spaaza {what} for {host} in {storage.where()}; profile {profile.name!r}.")
     show_login(env, profile, "spaaza", host)
 
 

@@ -65,7 +65,7 @@ def login(
     stored = "secret and sign secret" if signing else "secret"
     env.info(
         f"Logged in to SPiD at {base_url} as client {client_id}; profile {profile.name!r} "
-        f"saved, {stored} stored in the OS keyring."
+        f"saved, {stored} stored in {storage.where()}."
     )
     show_login(env, profile, "spid", base_url)
 

@@ -23,7 +23,9 @@ VoucherId = Annotated[
 ThirdPartyId = Annotated[
     str | None, typer.Option("--third-party-id", metavar="N", help="The voucher's third-party id.")
 ]
-UserId = Annotated[str | None, typer.Option("--user-id", metavar="N", help="The user's Spaaza id.")]
+UserId = Annotated[  # --user: the same option (docs/contract.md#names-and-aliases)
+    str | None, typer.Option("--user-id", "--user", metavar="N", help="The user's Spaaza id.")
+]
 MemberNumber = Annotated[
     str | None, typer.Option("--member-number", metavar="S", help="The user's member number.")
 ]
@@ -164,27 +166,38 @@ def relative(utc: str, *, now: float | None = None) -> str:
     return f"in {words}" if seconds >= 0 else f"{words} ago"
 
 
+def _locked_until(voucher: dict[str, Any]) -> str:
+    """A list's lock cell: until when (UTC, said above the table), or "locked" without one."""
+    if not voucher.get("voucher_locked"):
+        return ""
+    return str(voucher.get("voucher_locked_until") or "locked")
+
+
 VOUCHER_VIEW = [
-    output.field("Voucher id", "voucher_id"),
+    output.id_field("Voucher id", "voucher_id"),
     output.identifier("Voucher key", "voucher_key"),
     output.field("Status", "voucher_status"),
     output.Column("Lock", _lock),
-    output.field("Locking code", "voucher_locking_code"),
-    output.field("Basket code", "voucher_retailer_basket_code_exclusive"),
+    output.identifier("Locking code", "voucher_locking_code"),
+    output.identifier("Basket code", "voucher_retailer_basket_code_exclusive"),
     output.Column("Amount", _amount),
     output.Column("Redeemed", lambda v: _amount(v, "voucher_amount_redeemed")),
     output.Column("Expires", _expiry, no_wrap=True),
     output.Column("Campaign", _campaign),
-    output.field("User", "user_id"),
+    output.id_field("User", "user_id"),
     output.field("Text", "voucher_text"),
 ]
 
-VOUCHER_COLUMNS = [
-    output.field("Id", "voucher_id"),
+# The lock's holder (the basket code the lock is exclusive to), its code and its end are
+# columns of their own: support asks "who holds voucher 35735, and until when?".
+VOUCHER_COLUMNS = [  # a narrow terminal leaves out Key, Campaign, Expires, ... in that order
+    output.id_field("Id", "voucher_id"),
     output.field("Status", "voucher_status"),
     output.Column("Amount", _amount, no_wrap=True),
-    output.Column("Lock", lambda v: "locked" if v.get("voucher_locked") else ""),
-    output.time_field("Expires (UTC)", "voucher_expiry_datetime_utc"),
-    output.Column("Campaign", _campaign),
-    output.identifier("Key", "voucher_key"),
+    output.Column("Locked until", _locked_until, no_wrap=True, zone="UTC"),
+    output.identifier("Basket code", "voucher_retailer_basket_code_exclusive", drop=2),
+    output.identifier("Locking code", "voucher_locking_code", drop=3),
+    output.time_field("Expires", "voucher_expiry_datetime_utc", "UTC", drop=5),
+    output.Column("Campaign", _campaign, drop=6),
+    output.identifier("Key", "voucher_key", drop=7),  # the id names it as well
 ]

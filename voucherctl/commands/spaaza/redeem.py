@@ -53,7 +53,7 @@ REDEEM_VIEW = [
     output.Column(
         "Rest on",
         lambda r: _regenerated(r.get("regenerated_voucher")),
-        whole=True,
+        words=True,
     ),
 ]
 

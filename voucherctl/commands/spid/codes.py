@@ -17,6 +17,7 @@ from voucherctl.changes import params
 from voucherctl.changes.operation import Operation
 from voucherctl.cli import change, clients
 from voucherctl.cli.command import environment
+from voucherctl.cli.names import GroupArgument, GroupOption, one_group
 from voucherctl.core.errors import UsageError, VoucherctlError
 from voucherctl.ui import output
 from voucherctl.ui.environment import Environment
@@ -29,10 +30,10 @@ if TYPE_CHECKING:
 CODE_COLUMNS = [
     # Never shortened, never cut: SPiD shows a code once, support copies it from here.
     output.Column("Code", lambda voucher: voucher.get("voucherCode"), no_wrap=True),
-    output.field("Voucher", "voucherId"),
-    output.field("Group", "voucherGroupId"),
-    output.Column("Type", lambda v: TYPE_NAMES.get(str(v.get("type")), v.get("type"))),
-    output.time_field("Created", "created", SPID_ZONE),
+    output.id_field("Voucher", "voucherId"),
+    output.id_field("Group", "voucherGroupId", drop=1),
+    output.Column("Type", lambda v: TYPE_NAMES.get(str(v.get("type")), v.get("type")), drop=3),
+    output.time_field("Created", "created", SPID_ZONE, drop=2),
 ]
 NOT_KEPT = "not kept"
 
@@ -73,10 +74,11 @@ def _operation(env: Environment) -> Operation[SpidClient]:
 
 def codes(
     ctx: typer.Context,
-    group: Annotated[str, typer.Argument(metavar="GROUP", help="Voucher group id.")],
+    group: GroupArgument = None,
     amount: Annotated[
         str, typer.Option("--amount", metavar="N", help="How many codes to take: 1 or more.")
     ] = "1",
+    group_option: GroupOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -109,7 +111,9 @@ def codes(
       voucherctl codes 47 --amount 100 --out partner-codes.csv
     """
     env = environment(ctx)
-    request = params.group_amount({"voucherGroupId": group, "amount": amount})
+    request = params.group_amount(
+        {"voucherGroupId": one_group(group, group_option), "amount": amount}
+    )
     if out is not None and str(out) == "-":
         raise UsageError("--out names a file; for stdout use -o csv")
     if dry_run:

@@ -11,11 +11,12 @@ from voucherctl.changes import params
 from voucherctl.changes.operation import BulkOptions, Operation
 from voucherctl.cli import change, clients
 from voucherctl.cli.command import environment
+from voucherctl.cli.names import GroupArgument, GroupOption, one_group
 from voucherctl.ui import output
 
 GENERATE_VIEW = [
     output.Column("Generated", lambda r: r.get("success")),
-    output.field("Voucher group", "voucherGroupId"),
+    output.id_field("Voucher group", "voucherGroupId"),
     output.field("Amount", "amount"),
 ]
 
@@ -41,7 +42,6 @@ GENERATE: Operation[SpidClient] = Operation(
     sent_as=_sent_as,
 )
 
-Group = Annotated[str, typer.Argument(metavar="GROUP", help="Voucher group id.")]
 DryRun = Annotated[
     bool, typer.Option("--dry-run", help="Check the arguments and show the request; send nothing.")
 ]
@@ -49,11 +49,12 @@ DryRun = Annotated[
 
 def generate(
     ctx: typer.Context,
-    group: Group,
     amount: Annotated[
         str,
         typer.Option("--amount", metavar="N", help="How many vouchers to make: 1 or more."),
     ],
+    group: GroupArgument = None,
+    group_option: GroupOption = None,
     dry_run: DryRun = False,
 ) -> None:
     """Make N new unused vouchers, each with a unique code, in a voucher group.
@@ -68,8 +69,9 @@ def generate(
     \b
       voucherctl generate 48 --amount 3 --sandbox
       voucherctl generate 48 --amount 500 --dry-run
+      voucherctl generate --group 48 --amount 3    # as handout takes it
     """
-    values = {"voucherGroupId": group, "amount": amount}
+    values = {"voucherGroupId": one_group(group, group_option), "amount": amount}
     change.perform(
         environment(ctx),
         GENERATE,

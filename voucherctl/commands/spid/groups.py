@@ -1,5 +1,6 @@
 """``voucherctl groups`` and ``voucherctl group ID``: SPiD voucher groups."""
 
+import shlex
 from typing import Annotated, Any
 
 import typer
@@ -7,7 +8,9 @@ import typer
 from voucherctl.api.spid.client import SPID_ZONE, TYPE_NAMES
 from voucherctl.changes import validate
 from voucherctl.cli.command import environment
+from voucherctl.cli.names import GroupOption, one_group
 from voucherctl.core.errors import UsageError
+from voucherctl.core.text import escape_control
 from voucherctl.ui import output
 
 
@@ -19,12 +22,12 @@ def _unique(group: dict[str, Any]) -> str:
     return {"1": "unique", "0": "shared"}.get(str(group.get("unique")), str(group.get("unique")))
 
 
-GROUP_COLUMNS = [
-    output.field("Id", "voucherGroupId"),
+GROUP_COLUMNS = [  # a narrow terminal leaves out Created, then Codes, then Type
+    output.id_field("Id", "voucherGroupId"),
     output.field("Title", "title"),
-    output.Column("Type", _type),
-    output.Column("Codes", _unique),
-    output.time_field("Created", "created", SPID_ZONE),
+    output.Column("Type", _type, drop=1),
+    output.Column("Codes", _unique, drop=2),
+    output.time_field("Created", "created", SPID_ZONE, drop=3),
 ]
 
 GROUP_VIEW = [
@@ -46,17 +49,30 @@ GROUP_VIEW = [
 ]
 
 
+Title = Annotated[
+    str | None,
+    typer.Option(
+        "--title",
+        metavar="TEXT",
+        help="Only the groups titled exactly TEXT: SPiD's filter, the whole title, case "
+        "and all (for a part of it: --search).",
+    ),
+]
+Search = Annotated[
+    str | None,
+    typer.Option(
+        "--search",
+        metavar="TEXT",
+        help="Only the groups whose title contains TEXT, in any case: matched by "
+        "voucherctl over every page.",
+    ),
+]
+
+
 def groups(
     ctx: typer.Context,
-    title: Annotated[
-        str | None,
-        typer.Option(
-            "--title",
-            metavar="TEXT",
-            help="Only the groups titled exactly TEXT (SPiD matches the whole title, not a "
-            "part of it).",
-        ),
-    ] = None,
+    title: Title = None,
+    search: Search = None,
     group_type: Annotated[
         str | None,
         typer.Option(
@@ -77,17 +93,35 @@ def groups(
 ) -> None:
     """List the SPiD voucher groups of the client.
 
-    Every page is read (1000 groups a page). The filters are SPiD's own, sent with the request,
-    and all of them must match; a search that finds nothing prints an empty list.
+    Every page is read (1000 groups a page). --title, --type, --campaign-id and --product-id
+    are SPiD's own filters, sent with the request; --search is matched here, on every page's
+    titles. All of them must match; when nothing does, the list is empty and stderr says why.
 
     Examples:
 
     \b
       voucherctl groups --sandbox
+      voucherctl groups --search summer         # "Summer campaign", "SUMMER 2026"
       voucherctl groups --type campaign --query '[].voucherGroupId'
     """
     env = environment(ctx)
-    filters: dict[str, str] = {}  # SPiD's names
+    filters = _spid_filters(title, group_type, campaign_id, product_id)
+    from voucherctl.cli import clients
+
+    found = clients.spid(env).groups(filters)
+    if search is not None:
+        part = validate.text(search, "--search").casefold()
+        found = [g for g in found if part in str(g.get("title") or "").casefold()]
+    output.print_list(env, found, GROUP_COLUMNS, title="Voucher groups")
+    if not found:
+        env.info(_none_found(filters, search))
+
+
+def _spid_filters(
+    title: str | None, group_type: str | None, campaign_id: str | None, product_id: str | None
+) -> dict[str, str]:
+    """The filters SPiD applies itself, by SPiD's names."""
+    filters: dict[str, str] = {}
     if title is not None:
         filters["title"] = validate.text(title, "--title")
     if group_type is not None:
@@ -96,10 +130,20 @@ def groups(
         filters["campaignId"] = validate.numeric_id(campaign_id, "--campaign-id")
     if product_id is not None:
         filters["productId"] = validate.numeric_id(product_id, "--product-id")
-    from voucherctl.cli import clients
+    return filters
 
-    found = clients.spid(env).groups(filters)
-    output.print_list(env, found, GROUP_COLUMNS, title="Voucher groups")
+
+def _none_found(filters: dict[str, str], search: str | None) -> str:
+    """Why a list of groups is empty, and what to try."""
+    shown = escape_control
+    if "title" in filters:
+        return (
+            f"no group titled {shown(filters['title'])!r} (--title is SPiD's exact, "
+            f"case-sensitive match; try --search {shlex.quote(shown(filters['title']))})"
+        )
+    if search is not None:
+        return f"no group's title contains {shown(search)!r} (in any case)"
+    return "no voucher group matches" if filters else "the client has no voucher groups"
 
 
 def _voucher_type(value: str) -> str:
@@ -116,7 +160,10 @@ def _voucher_type(value: str) -> str:
 
 def group(
     ctx: typer.Context,
-    group_id: Annotated[str, typer.Argument(metavar="ID", help="Voucher group id.")],
+    group_id: Annotated[
+        str | None, typer.Argument(metavar="ID", help="Voucher group id (or --group ID).")
+    ] = None,
+    group_option: GroupOption = None,
 ) -> None:
     """Show one SPiD voucher group: its type, codes (unique or shared), limit, and how many
     vouchers it has (Generated) and has left unused (Available).
@@ -127,7 +174,7 @@ def group(
       voucherctl group 47 --sandbox
     """
     env = environment(ctx)
-    group_id = validate.numeric_id(group_id, "ID")
+    group_id = validate.numeric_id(one_group(group_id, group_option, "ID"), "ID")
     from voucherctl.cli import clients
 
     found = clients.spid(env).group(group_id)

@@ -10,12 +10,13 @@ from voucherctl.changes import params
 from voucherctl.changes.operation import Operation
 from voucherctl.cli import change, clients
 from voucherctl.cli.command import bulk, environment
+from voucherctl.cli.names import GROUP_NAMES, USER_NAMES
 from voucherctl.ui import output
 
 HANDOUT_VIEW = [
     output.Column("Handed out", lambda r: r.get("success")),
-    output.field("User", "userId"),
-    output.field("Voucher group", "voucherGroupId"),
+    output.id_field("User", "userId"),
+    output.id_field("Voucher group", "voucherGroupId"),
 ]
 
 
@@ -36,10 +37,12 @@ HANDOUT: Operation[SpidClient] = Operation(
 
 def handout(
     ctx: typer.Context,
-    user: Annotated[str | None, typer.Option("--user", metavar="ID", help="SPiD user id.")] = None,
+    user: Annotated[
+        str | None, typer.Option(*USER_NAMES, metavar="ID", help="SPiD user id.")
+    ] = None,
     group: Annotated[
         str | None,
-        typer.Option("--group", metavar="ID", help="Voucher group to hand out from."),
+        typer.Option(*GROUP_NAMES, metavar="ID", help="Voucher group to hand out from."),
     ] = None,
 ) -> None:
     """Give a user one voucher from a voucher group.

@@ -22,14 +22,14 @@ VOUCHER_VIEW = [
     output.Column("Status", lambda v: STATUS_NAMES.get(str(v.get("status")), v.get("status"))),
     output.Column("Type", lambda v: TYPE_NAMES.get(str(v.get("type")), v.get("type"))),
     output.Column("Voucher group", _group),
-    output.field("User", "userId"),
+    output.id_field("User", "userId"),
     output.time_field("Handed out", "handoutTime", SPID_ZONE),
-    output.field("Handed out by", "handoutBy"),
+    output.id_field("Handed out by", "handoutBy"),
     output.field("Times redeemed", "count"),
     output.time_field("Created", "created", SPID_ZONE),
-    output.field("Created by", "createdBy"),
+    output.id_field("Created by", "createdBy"),
     output.time_field("Updated", "updated", SPID_ZONE),
-    output.field("Voucher id", "voucherId"),
+    output.id_field("Voucher id", "voucherId"),
 ]
 
 
