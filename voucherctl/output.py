@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from voucherctl.errors import VoucherctlError
+from voucherctl.redact import scrub
 from voucherctl.text import escape_control
 
 if TYPE_CHECKING:
@@ -139,14 +140,15 @@ def queried(env: "Environment", document: Any, *, one_line: bool = False) -> str
 
 
 def display(value: Any) -> str:
-    """A value as a table cell shows it: blank for null, JSON for structures."""
+    """A value as a table cell shows it: blank for null, JSON for structures. Scrubbed here,
+    whole: a table may wrap a long cell, and a secret cut in two would pass the stream's scrub."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dict | list):
-        return to_json(value)
-    return escape_control(str(value))
+        return scrub(to_json(value))
+    return scrub(escape_control(str(value)))
 
 
 def _write(env: "Environment", text: str | None) -> None:

@@ -6,12 +6,15 @@ here the moment it is read. Whatever goes to stdout, stderr or a log passes thro
 text or a server that echoes a request back.
 """
 
+import base64
+import functools
+import html.entities
 import io
 import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import TextIO
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode
+from urllib.parse import parse_qsl, urlencode
 
 MASK = "***"
 
@@ -34,6 +37,7 @@ SECRET_FIELDS = frozenset(
 )
 
 _MIN_SECRET_LENGTH = 4  # shorter values would mask innocent text
+_MIN_BASE64_CORE = 4  # base64 characters a secret alone decides (a 4-byte secret: 4 to 5)
 _registered: set[str] = set()
 
 
@@ -41,23 +45,121 @@ def register(*secrets: str | None) -> None:
     """Remember secret values so that :func:`scrub` masks them from now on."""
     for secret in secrets:
         if secret and len(secret) >= _MIN_SECRET_LENGTH:
-            _registered.update(_forms(secret))
+            _registered.add(secret)
 
 
-def _forms(secret: str) -> set[str]:
-    """The secret as a server might echo it back: as is, percent-encoded as a URL or form
-    carries it, base64 (standard or URL-safe, padded or not), hex."""
-    import base64
+def scrub(text: str) -> str:
+    """Mask every registered secret in ``text``, in any form :func:`_patterns` knows."""
+    if not text:
+        return text
+    for pattern in _patterns(tuple(sorted(_registered, key=lambda s: (-len(s), s)))):
+        text = pattern.sub(MASK, text)
+    return text
 
+
+@functools.lru_cache(maxsize=64)
+def _patterns(secrets: tuple[str, ...]) -> tuple["re.Pattern[str]", ...]:
+    """One pattern per secret (longest first), built once for each set of secrets."""
+    return tuple(_pattern(secret) for secret in secrets)
+
+
+# A form of one character: its first character, literally, and a pattern for the rest.
+Escape = tuple[str, str]
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(secret: str) -> "re.Pattern[str]":
+    """Every form a common encoder makes of ``secret``, or of a larger text holding it.
+
+    Each character may appear as itself or any of its escapes (:func:`_escapes`), so one
+    pattern covers percent-encoding of any subset of the characters in either case, form
+    encoding, JSON and HTML escapes. Beside it: hex of the bytes (either case), and for each
+    of the three alignments a secret can have inside base64 (standard or URL-safe, padded or
+    not, in lines or not), the run of base64 characters that the secret's bytes alone decide.
+
+    Every form starts with one of a few characters, and the pattern starts by matching that
+    set: the regular expression engine then skips through text that holds none of them
+    instead of trying the whole pattern at every position.
+    """
     raw = secret.encode("utf-8", "surrogatepass")
-    forms = {secret, quote(secret, safe=""), quote_plus(secret), raw.hex(), raw.hex().upper()}
-    every_byte = "".join(f"%{byte:02X}" for byte in raw)  # percent-encoding of every byte
-    forms.update({every_byte, every_byte.lower()})
-    forms.update({json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]})
-    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
-        text = encoded.decode("ascii")
-        forms.update({text, text.rstrip("=")})
-    return {form for form in forms if len(form) >= _MIN_SECRET_LENGTH}
+    forms = [[_escapes(c) for c in secret]]
+    forms.append([[(d, ""), (d.upper(), "")] if d.isalpha() else [(d, "")] for d in raw.hex()])
+    for offset in range(3):
+        core = _base64_core(raw, offset)
+        if len(core) >= _MIN_BASE64_CORE:
+            forms.append([_base64_escapes(c) for c in core])
+    firsts = sorted({first for form in forms for first, _ in form[0]})
+    branches = []
+    for form in forms:
+        lead = "|".join(
+            f"(?<={re.escape(first)})" + _one_of([("", r) for f, r in form[0] if f == first])
+            for first in dict.fromkeys(first for first, _ in form[0])
+        )
+        glue = _BASE64_BREAK if form is not forms[0] and form is not forms[1] else ""
+        tail = glue + glue.join(_one_of(escapes) for escapes in form[1:])
+        branches.append(f"(?:{lead}){tail}")
+    charset = "".join(re.escape(first) for first in firsts)
+    return re.compile(f"[{charset}](?:{'|'.join(branches)})")
+
+
+def _one_of(escapes: list[Escape]) -> str:
+    """Any of the escapes, the longest tried first: "%2525" is not "%" followed by "2525"."""
+    forms = sorted((re.escape(first) + rest for first, rest in escapes), key=len, reverse=True)
+    return "(?:" + "|".join(forms) + ")"
+
+
+def _base64_core(raw: bytes, offset: int) -> str:
+    """The base64 characters that ``raw`` decides alone when ``offset`` bytes (mod 3) of
+    other text come before it; what comes after it is unknown too."""
+    encoded = base64.b64encode(bytes(offset) + raw + bytes(3)).decode("ascii")
+    first = -(-offset * 8 // 6)  # the first character whose six bits all lie in raw
+    last = (offset + len(raw)) * 8 // 6  # one past the last such character
+    return encoded[first:last]
+
+
+# Between two base64 characters: MIME's line breaks, as they are or inside a JSON string.
+_BASE64_BREAK = r"(?:\\r\\n|\\n|\r?\n)?"
+_BASE64URL = {"+": "-", "/": "_"}
+
+
+def _base64_escapes(c: str) -> list[Escape]:
+    if c in _BASE64URL:
+        return [(_BASE64URL[c], ""), *_escapes(c)]
+    return [(c, "")]
+
+
+@functools.lru_cache(maxsize=1024)
+def _escapes(c: str) -> list[Escape]:
+    """One character as itself or any of its common escapes."""
+    escapes = [(c, "")]
+    percent = "".join(f"%{_hex(byte, 2)}" for byte in c.encode("utf-8", "surrogatepass"))
+    escapes += [("%", percent[1:]), ("%", "25" + percent[1:].replace("%", "%25"))]  # and twice
+    if c == " ":
+        escapes.append(("+", ""))  # form encoding
+    code = ord(c)
+    units = [code] if code < 0x10000 else [0xD7C0 + (code >> 10), 0xDC00 + (code & 0x3FF)]
+    # JSON's \uXXXX, and its \/ (PHP writes it), \" and \\; the backslash doubled as often as
+    # JSON text is quoted in JSON again.
+    escapes.append(("\\", r"\\*" + r"\\+".join(f"u{_hex(unit, 4)}" for unit in units)))
+    if c in _JSON_SHORT:
+        escapes.append(("\\", r"\\*" + re.escape(c)))
+    escapes.append(("&", f"\\#0*{code}(?:;|(?![0-9]))"))  # HTML &#47;
+    escapes.append(("&", f"\\#[xX]0*{_hex(code, 0)}(?:;|(?![0-9a-fA-F]))"))  # HTML &#x2F;
+    escapes += [("&", re.escape(name)) for name in _HTML_NAMES.get(c, ())]  # &amp; &sol;
+    return escapes
+
+
+def _hex(number: int, width: int) -> str:
+    """``number`` in hex, each letter matching either case."""
+    digits = f"{number:0{width}x}"
+    return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in digits)
+
+
+_JSON_SHORT = frozenset('/"\\')
+_HTML_NAMES: dict[str, list[str]] = {}
+for _name, _value in html.entities.html5.items():
+    if len(_value) == 1:
+        _HTML_NAMES.setdefault(_value, []).append(_name)
 
 
 class ScrubbedStream(io.TextIOBase):
@@ -89,14 +191,6 @@ class ScrubbedStream(io.TextIOBase):
         return getattr(self.raw, "encoding", None) or "utf-8"
 
 
-def scrub(text: str) -> str:
-    """Mask every registered secret in ``text``."""
-    for secret in sorted(_registered, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
-
-
 def headers(items: Mapping[str, str]) -> dict[str, str]:
     """A copy of HTTP headers with secret values masked (``Bearer`` kept for readability)."""
     masked = {}
@@ -118,15 +212,30 @@ def form(pairs: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
 
 
 def body(text: str, content_type: str = "") -> str:
-    """A request or response body with secret fields masked, whatever its format."""
+    """A request or response body with secret fields masked, whatever its format.
+
+    Secrets are masked in the text as it came before it is decoded as JSON or a form, then in
+    what decoding made of it: decoding turns ``+`` into a space and ``%2B`` into ``+``, and
+    printing it again encodes it otherwise. Only a body that says it is a form, or looks like
+    one (no spaces, no markup), is decoded as a form: an HTML page has ``&`` and ``=`` too.
+    """
+    text = scrub(text)
     if "json" in content_type or text.lstrip().startswith(("{", "[")):
         try:
             return json.dumps(_mask_json(json.loads(text)), ensure_ascii=False)
         except ValueError:
             pass
-    elif ("=" in text and "&" in text) or "x-www-form-urlencoded" in content_type:
+    elif "x-www-form-urlencoded" in content_type or _looks_like_a_form(text, content_type):
         return form(parse_qsl(text, keep_blank_values=True))
     return scrub(_SECRET_ASSIGNMENT.sub(lambda m: f"{m.group(1)}{MASK}", text))
+
+
+def _looks_like_a_form(text: str, content_type: str) -> bool:
+    said = content_type.split(";", 1)[0].strip().lower()
+    if said and said not in ("application/octet-stream", "text/plain"):
+        return False
+    looks = "=" in text and "&" in text
+    return looks and not any(c.isspace() or c in "<>" for c in text.strip())
 
 
 _SECRET_ASSIGNMENT = re.compile(
