@@ -3,7 +3,8 @@
 Every secret the process loads (tokens, client secrets, session keys, passwords) is registered
 here the moment it is read. Whatever goes to stdout, stderr or a log passes through
 :func:`scrub`, so a secret cannot leak even through an unexpected path such as an exception's
-text or a server that echoes a request back.
+text or a server that echoes a request back, in whatever encoding it echoes it
+(docs/contract.md#secrets-in-output).
 """
 
 import base64
