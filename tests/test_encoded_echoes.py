@@ -86,6 +86,11 @@ CLAIM = ("claim", "--voucher-id", "35735", "--user-id", "5")
 # Each place, and how to make voucherctl print there: (SPiD login, body as text, command).
 CHANNELS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "error line (SPiD read)": ("token", None, ("show", "X")),
+    "error line and audit (SPiD change)": (
+        "token",
+        None,
+        ("handout", "--user", "4", "--group", "7"),
+    ),
     "error line and audit (Spaaza change)": ("token", None, CLAIM),
     "error line, json": ("token", None, ("show", "X", "-o", "json")),
     "-v, a text body": ("token", "text/plain", ("show", "X", "-v")),

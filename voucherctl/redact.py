@@ -9,7 +9,6 @@ text or a server that echoes a request back, in whatever encoding it echoes it
 
 import base64
 import functools
-import html.entities
 import io
 import json
 import re
@@ -146,7 +145,7 @@ def _escapes(c: str) -> list[Escape]:
         escapes.append(("\\", r"\\*" + re.escape(c)))
     escapes.append(("&", f"\\#0*{code}(?:;|(?![0-9]))"))  # HTML &#47;
     escapes.append(("&", f"\\#[xX]0*{_hex(code, 0)}(?:;|(?![0-9a-fA-F]))"))  # HTML &#x2F;
-    escapes += [("&", re.escape(name)) for name in _HTML_NAMES.get(c, ())]  # &amp; &sol;
+    escapes += [("&", re.escape(name)) for name in _html_names().get(c, ())]  # &amp; &sol;
     return escapes
 
 
@@ -157,10 +156,18 @@ def _hex(number: int, width: int) -> str:
 
 
 _JSON_SHORT = frozenset('/"\\')
-_HTML_NAMES: dict[str, list[str]] = {}
-for _name, _value in html.entities.html5.items():
-    if len(_value) == 1:
-        _HTML_NAMES.setdefault(_value, []).append(_name)
+
+
+@functools.cache
+def _html_names() -> dict[str, list[str]]:
+    """HTML's names of each character (``amp;``, ``sol;``, ...), read when first needed."""
+    import html.entities
+
+    names: dict[str, list[str]] = {}
+    for name, value in html.entities.html5.items():
+        if len(value) == 1:
+            names.setdefault(value, []).append(name)
+    return names
 
 
 class ScrubbedStream(io.TextIOBase):
