@@ -75,6 +75,7 @@ ENCODINGS: dict[str, Callable[[str], str]] = {
     "html hex &#x2f;, zero-padded": lambda t: _only(t, SPECIALS, lambda c: f"&#x00{ord(c):x};"),
     "html named (&sol; &plus; &equals; &amp;)": lambda t: _only(t, SPECIALS, NAMED.__getitem__),
     "html.escape": lambda t: html.escape(t),
+    "backslash \\x escapes of / + = &": lambda t: _only(t, SPECIALS, lambda c: f"\\x{ord(c):02x}"),
 }
 
 
@@ -83,6 +84,7 @@ ENCODINGS: dict[str, Callable[[str], str]] = {
 _B64_RUN = re.compile(r"[A-Za-z0-9+/_\-]{8,}")
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{8,}")
 _JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_BACKSLASH_X = re.compile(r"\\x([0-9a-fA-F]{2})")
 
 
 def _base64_decodings(text: str) -> set[str]:
@@ -91,11 +93,13 @@ def _base64_decodings(text: str) -> set[str]:
         standard = run.replace("-", "+").replace("_", "/")
         for offset in range(4):
             chunk = standard[offset:]
-            chunk = chunk[: len(chunk) - len(chunk) % 4]
-            try:
-                found.add(base64.b64decode(chunk).decode("latin-1"))
-            except ValueError:
-                continue
+            whole = chunk[: len(chunk) - len(chunk) % 4]  # what the last partial group leaves
+            padded = chunk + "=" * (-len(chunk) % 4)  # and the padding an echo may have lost
+            for candidate in (whole, padded):
+                try:
+                    found.add(base64.b64decode(candidate).decode("latin-1"))
+                except ValueError:
+                    continue
     return found
 
 
@@ -110,6 +114,7 @@ def _hex_decodings(text: str) -> set[str]:
 
 def _one_layer(text: str) -> set[str]:
     json_unescaped = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    json_unescaped = _BACKSLASH_X.sub(lambda m: chr(int(m.group(1), 16)), json_unescaped)
     return {
         unquote(text),
         unquote_plus(text),

@@ -63,8 +63,11 @@ def _patterns(secrets: tuple[str, ...]) -> tuple["re.Pattern[str]", ...]:
     return tuple(_pattern(secret) for secret in secrets)
 
 
-# A form of one character: its first character, literally, and a pattern for the rest.
+# One way to write a character: its first character, literally, and a pattern for the rest.
 Escape = tuple[str, str]
+# One way to write a text: the escapes each of its characters may take, and what may come
+# between two characters.
+Form = tuple[list[tuple[Escape, ...]], str]
 
 
 @functools.lru_cache(maxsize=256)
@@ -73,36 +76,39 @@ def _pattern(secret: str) -> "re.Pattern[str]":
 
     Each character may appear as itself or any of its escapes (:func:`_escapes`), so one
     pattern covers percent-encoding of any subset of the characters in either case, form
-    encoding, JSON and HTML escapes. Beside it: hex of the bytes (either case), and for each
-    of the three alignments a secret can have inside base64 (standard or URL-safe, padded or
-    not, in lines or not), the run of base64 characters that the secret's bytes alone decide.
+    encoding, JSON, HTML and backslash escapes. Beside it: hex of the bytes (either case), and
+    for each of the three alignments a secret can have inside base64 (standard or URL-safe,
+    padded or not, in lines or not), the run of base64 characters its bytes alone decide.
 
     Every form starts with one of a few characters, and the pattern starts by matching that
     set: the regular expression engine then skips through text that holds none of them
     instead of trying the whole pattern at every position.
     """
     raw = secret.encode("utf-8", "surrogatepass")
-    forms = [[_escapes(c) for c in secret]]
-    forms.append([[(d, ""), (d.upper(), "")] if d.isalpha() else [(d, "")] for d in raw.hex()])
+    hex_digits: list[tuple[Escape, ...]] = [
+        ((d, ""), (d.upper(), "")) if d.isalpha() else ((d, ""),) for d in raw.hex()
+    ]
+    forms: list[Form] = [([_escapes(c) for c in secret], ""), (hex_digits, "")]
     for offset in range(3):
         core = _base64_core(raw, offset)
         if len(core) >= _MIN_BASE64_CORE:
-            forms.append([_base64_escapes(c) for c in core])
-    firsts = sorted({first for form in forms for first, _ in form[0]})
+            forms.append(([_base64_escapes(c) for c in core], _BASE64_BREAK))
     branches = []
-    for form in forms:
+    for characters, between in forms:
+        firsts = dict.fromkeys(first for first, _ in characters[0])
         lead = "|".join(
-            f"(?<={re.escape(first)})" + _one_of([("", r) for f, r in form[0] if f == first])
-            for first in dict.fromkeys(first for first, _ in form[0])
+            f"(?<={re.escape(first)})"
+            + _one_of(tuple(("", r) for f, r in characters[0] if f == first))
+            for first in firsts
         )
-        glue = _BASE64_BREAK if form is not forms[0] and form is not forms[1] else ""
-        tail = glue + glue.join(_one_of(escapes) for escapes in form[1:])
+        tail = "".join(between + _one_of(escapes) for escapes in characters[1:])
         branches.append(f"(?:{lead}){tail}")
-    charset = "".join(re.escape(first) for first in firsts)
+    starts = sorted({first for characters, _ in forms for first, _ in characters[0]})
+    charset = "".join(re.escape(first) for first in starts)
     return re.compile(f"[{charset}](?:{'|'.join(branches)})")
 
 
-def _one_of(escapes: list[Escape]) -> str:
+def _one_of(escapes: tuple[Escape, ...]) -> str:
     """Any of the escapes, the longest tried first: "%2525" is not "%" followed by "2525"."""
     forms = sorted((re.escape(first) + rest for first, rest in escapes), key=len, reverse=True)
     return "(?:" + "|".join(forms) + ")"
@@ -122,31 +128,39 @@ _BASE64_BREAK = r"(?:\\r\\n|\\n|\r?\n)?"
 _BASE64URL = {"+": "-", "/": "_"}
 
 
-def _base64_escapes(c: str) -> list[Escape]:
+def _base64_escapes(c: str) -> tuple[Escape, ...]:
     if c in _BASE64URL:
-        return [(_BASE64URL[c], ""), *_escapes(c)]
-    return [(c, "")]
+        return ((_BASE64URL[c], ""), *_escapes(c))
+    return ((c, ""),)
 
 
 @functools.lru_cache(maxsize=1024)
-def _escapes(c: str) -> list[Escape]:
+def _escapes(c: str) -> tuple[Escape, ...]:
     """One character as itself or any of its common escapes."""
     escapes = [(c, "")]
-    percent = "".join(f"%{_hex(byte, 2)}" for byte in c.encode("utf-8", "surrogatepass"))
+    utf8 = c.encode("utf-8", "surrogatepass")
+    percent = "".join(f"%{_hex(byte, 2)}" for byte in utf8)
     escapes += [("%", percent[1:]), ("%", "25" + percent[1:].replace("%", "%25"))]  # and twice
     if c == " ":
         escapes.append(("+", ""))  # form encoding
+    if c == '"':
+        escapes.append(('"', '"'))  # CSV doubles a quote inside a quoted cell
     code = ord(c)
     units = [code] if code < 0x10000 else [0xD7C0 + (code >> 10), 0xDC00 + (code & 0x3FF)]
     # JSON's \uXXXX, and its \/ (PHP writes it), \" and \\; the backslash doubled as often as
-    # JSON text is quoted in JSON again.
+    # JSON text is quoted in JSON again. Python's and C's \xHH of a byte or a code point too.
     escapes.append(("\\", r"\\*" + r"\\+".join(f"u{_hex(unit, 4)}" for unit in units)))
     if c in _JSON_SHORT:
         escapes.append(("\\", r"\\*" + re.escape(c)))
+    escapes.append(
+        ("\\", r"\\*" + r"\\+".join(f"x{_hex(byte, 2)}" for byte in utf8))
+    )  # b"\xc3\xa9"
+    if 0x80 <= code < 0x100:
+        escapes.append(("\\", "x" + _hex(code, 2)))  # "\xe9"
     escapes.append(("&", f"\\#0*{code}(?:;|(?![0-9]))"))  # HTML &#47;
     escapes.append(("&", f"\\#[xX]0*{_hex(code, 0)}(?:;|(?![0-9a-fA-F]))"))  # HTML &#x2F;
     escapes += [("&", re.escape(name)) for name in _html_names().get(c, ())]  # &amp; &sol;
-    return escapes
+    return tuple(escapes)
 
 
 def _hex(number: int, width: int) -> str:
