@@ -7,8 +7,13 @@ inside the process on every line printed and on every body ``--verbose`` shows, 
 there. The body is JSON that looks like a large SPiD answer (text, numbers, base64 blobs, URLs
 with percent-encoding, a few ``&`` and ``\\u`` escapes) with no secret in it, the common case,
 and once more with each secret echoed in a few encodings. Registering the 5 secrets (which
-builds the patterns) is timed apart. Goal: the scrub of 1 MB stays under 100 ms (median), and
-registering 5 secrets under 100 ms.
+builds the patterns) is timed apart. Times are CPU time of the process (the scrub is CPU-bound;
+on a shared machine wall time mostly measures the others). Goal: the scrub of 1 MB stays under
+100 ms (median), and registering 5 secrets under 100 ms.
+
+Measured on the 2-core development machine: the scrub that knew a fixed list of whole forms
+took 4.7 ms for 1 MB and missed 15 of the 16 echoes; this one takes about 55 ms and masks
+all 16; building the patterns of 5 secrets takes about 17 ms.
 """
 
 from __future__ import annotations
@@ -59,9 +64,9 @@ def body(size: int, echoed: bool) -> str:
 def timed(run: int, call: object) -> list[float]:
     times = []
     for _ in range(run):
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: the scrub is CPU-bound, and other load waits
         call()  # type: ignore[operator]
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((time.process_time() - start) * 1000)
     return times
 
 
@@ -74,18 +79,18 @@ def main(argv: list[str] | None = None) -> int:
 
     from voucherctl import redact
 
-    start = time.perf_counter()
+    start = time.process_time()
     redact.register(*SECRETS)
     redact.scrub("warm up: builds whatever the scrub builds once")
-    register_ms = (time.perf_counter() - start) * 1000
-    results = {"register 5 secrets (ms)": round(register_ms, 1)}
+    register_ms = (time.process_time() - start) * 1000
+    results: dict[str, object] = {"register 5 secrets, CPU (ms)": round(register_ms, 1)}
     ok = register_ms <= GOAL_REGISTER_MS
     for name, echoed in (("clean", False), ("with echoes", True)):
         text = body(args.size, echoed)
         scrubbed = redact.scrub(text)
         masked = scrubbed.count(redact.MASK) - text.count(redact.MASK)
         median = statistics.median(timed(args.runs, lambda t=text: redact.scrub(t)))
-        results[f"scrub {len(text) / 1e6:.1f} MB {name}, median (ms)"] = round(median, 1)
+        results[f"scrub {len(text) / 1e6:.1f} MB {name}, median CPU (ms)"] = round(median, 1)
         results[f"masked in {name}"] = masked
         ok = ok and median <= GOAL_SCRUB_MS
     results["verdict"] = "PASS" if ok else "FAIL"
