@@ -12,9 +12,11 @@ import functools
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TextIO
 from urllib.parse import parse_qsl, urlencode
+
+from voucherctl.decoded_view import DecodedView
 
 MASK = "***"
 
@@ -49,69 +51,53 @@ def register(*secrets: str | None) -> None:
 
 
 def scrub(text: str) -> str:
-    """Mask every registered secret in ``text``, in any form :func:`_patterns` knows."""
-    if not text:
+    """Mask every registered secret in ``text``, in any form a common encoder makes of it or
+    of a larger text holding it (:func:`_forms`), however many of its characters are escaped
+    (:class:`DecodedView` undoes the escapes, and maps what it finds back to the text)."""
+    if not text or not _registered:
         return text
-    for pattern in _patterns(tuple(sorted(_registered, key=lambda s: (-len(s), s)))):
-        text = pattern.sub(MASK, text)
-    return text
+    view = DecodedView(text)
+    spans = []
+    for secret in _registered:
+        spans += [view.span(at, at + len(f)) for f in _forms(secret) for at in _all(view.text, f)]
+        spans += [(at, at + len(secret)) for at in _all(text, secret)]
+    return _masked(text, spans)
 
 
-@functools.lru_cache(maxsize=64)
-def _patterns(secrets: tuple[str, ...]) -> tuple["re.Pattern[str]", ...]:
-    """One pattern per secret (longest first), built once for each set of secrets."""
-    return tuple(_pattern(secret) for secret in secrets)
+def _all(text: str, form: str) -> Iterator[int]:
+    """Where ``form`` starts in ``text``, overlapping occurrences included."""
+    at = text.find(form)
+    while at >= 0:
+        yield at
+        at = text.find(form, at + 1)
 
 
-# One way to write a character: its first character, literally, and a pattern for the rest.
-Escape = tuple[str, str]
-# One way to write a text: the escapes each of its characters may take, and what may come
-# between two characters.
-Form = tuple[list[tuple[Escape, ...]], str]
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each span (overlapping ones merged) replaced by the mask."""
+    parts, done = [], 0
+    for start, end in sorted(spans):
+        if end <= done:
+            continue
+        parts += [text[done:start], MASK] if start >= done else []
+        done = end
+    return "".join(parts) + text[done:] if parts else text
 
 
 @functools.lru_cache(maxsize=256)
-def _pattern(secret: str) -> "re.Pattern[str]":
-    """Every form a common encoder makes of ``secret``, or of a larger text holding it.
-
-    Each character may appear as itself or any of its escapes (:func:`_escapes`), so one
-    pattern covers percent-encoding of any subset of the characters in either case, form
-    encoding, JSON, HTML and backslash escapes. Beside it: hex of the bytes (either case), and
-    for each of the three alignments a secret can have inside base64 (standard or URL-safe,
-    padded or not, in lines or not), the run of base64 characters its bytes alone decide.
-
-    Every form starts with one of a few characters, and the pattern starts by matching that
-    set: the regular expression engine then skips through text that holds none of them
-    instead of trying the whole pattern at every position.
-    """
+def _forms(secret: str) -> tuple[str, ...]:
+    """What to search the decoded text for: the secret (and as its escapes decode, should it
+    look like escapes itself), with form encoding's ``+`` for a space; for each of the three
+    alignments a secret can have inside base64 (standard or URL-safe, padded or not, in lines
+    or not), the run of base64 characters its bytes alone decide; its hex in either case."""
     raw = secret.encode("utf-8", "surrogatepass")
-    hex_digits: list[tuple[Escape, ...]] = [
-        ((d, ""), (d.upper(), "")) if d.isalpha() else ((d, ""),) for d in raw.hex()
-    ]
-    forms: list[Form] = [([_escapes(c) for c in secret], ""), (hex_digits, "")]
+    plain = {secret, DecodedView(secret).text}
+    plain |= {form.replace(" ", "+") for form in plain}
     for offset in range(3):
         core = _base64_core(raw, offset)
         if len(core) >= _MIN_BASE64_CORE:
-            forms.append(([_base64_escapes(c) for c in core], _BASE64_BREAK))
-    branches = []
-    for characters, between in forms:
-        firsts = dict.fromkeys(first for first, _ in characters[0])
-        lead = "|".join(
-            f"(?<={re.escape(first)})"
-            + _one_of(tuple(("", r) for f, r in characters[0] if f == first))
-            for first in firsts
-        )
-        tail = "".join(between + _one_of(escapes) for escapes in characters[1:])
-        branches.append(f"(?:{lead}){tail}")
-    starts = sorted({first for characters, _ in forms for first, _ in characters[0]})
-    charset = "".join(re.escape(first) for first in starts)
-    return re.compile(f"[{charset}](?:{'|'.join(branches)})")
-
-
-def _one_of(escapes: tuple[Escape, ...]) -> str:
-    """Any of the escapes, the longest tried first: "%2525" is not "%" followed by "2525"."""
-    forms = sorted((re.escape(first) + rest for first, rest in escapes), key=len, reverse=True)
-    return "(?:" + "|".join(forms) + ")"
+            plain |= {core, core.translate(_BASE64URL)}
+    plain |= {raw.hex(), raw.hex().upper()}
+    return tuple(sorted(form for form in plain if form))
 
 
 def _base64_core(raw: bytes, offset: int) -> str:
@@ -123,65 +109,7 @@ def _base64_core(raw: bytes, offset: int) -> str:
     return encoded[first:last]
 
 
-# Between two base64 characters: MIME's line breaks, as they are or inside a JSON string.
-_BASE64_BREAK = r"(?:\\r\\n|\\n|\r?\n)?"
-_BASE64URL = {"+": "-", "/": "_"}
-
-
-def _base64_escapes(c: str) -> tuple[Escape, ...]:
-    if c in _BASE64URL:
-        return ((_BASE64URL[c], ""), *_escapes(c))
-    return ((c, ""),)
-
-
-@functools.lru_cache(maxsize=1024)
-def _escapes(c: str) -> tuple[Escape, ...]:
-    """One character as itself or any of its common escapes."""
-    escapes = [(c, "")]
-    utf8 = c.encode("utf-8", "surrogatepass")
-    percent = "".join(f"%{_hex(byte, 2)}" for byte in utf8)
-    escapes += [("%", percent[1:]), ("%", "25" + percent[1:].replace("%", "%25"))]  # and twice
-    if c == " ":
-        escapes.append(("+", ""))  # form encoding
-    if c == '"':
-        escapes.append(('"', '"'))  # CSV doubles a quote inside a quoted cell
-    code = ord(c)
-    units = [code] if code < 0x10000 else [0xD7C0 + (code >> 10), 0xDC00 + (code & 0x3FF)]
-    # JSON's \uXXXX, and its \/ (PHP writes it), \" and \\; the backslash doubled as often as
-    # JSON text is quoted in JSON again. Python's and C's \xHH of a byte or a code point too.
-    escapes.append(("\\", r"\\*" + r"\\+".join(f"u{_hex(unit, 4)}" for unit in units)))
-    if c in _JSON_SHORT:
-        escapes.append(("\\", r"\\*" + re.escape(c)))
-    escapes.append(
-        ("\\", r"\\*" + r"\\+".join(f"x{_hex(byte, 2)}" for byte in utf8))
-    )  # b"\xc3\xa9"
-    if 0x80 <= code < 0x100:
-        escapes.append(("\\", "x" + _hex(code, 2)))  # "\xe9"
-    escapes.append(("&", f"\\#0*{code}(?:;|(?![0-9]))"))  # HTML &#47;
-    escapes.append(("&", f"\\#[xX]0*{_hex(code, 0)}(?:;|(?![0-9a-fA-F]))"))  # HTML &#x2F;
-    escapes += [("&", re.escape(name)) for name in _html_names().get(c, ())]  # &amp; &sol;
-    return tuple(escapes)
-
-
-def _hex(number: int, width: int) -> str:
-    """``number`` in hex, each letter matching either case."""
-    digits = f"{number:0{width}x}"
-    return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in digits)
-
-
-_JSON_SHORT = frozenset('/"\\')
-
-
-@functools.cache
-def _html_names() -> dict[str, list[str]]:
-    """HTML's names of each character (``amp;``, ``sol;``, ...), read when first needed."""
-    import html.entities
-
-    names: dict[str, list[str]] = {}
-    for name, value in html.entities.html5.items():
-        if len(value) == 1:
-            names.setdefault(value, []).append(name)
-    return names
+_BASE64URL = str.maketrans("+/", "-_")
 
 
 class ScrubbedStream(io.TextIOBase):
