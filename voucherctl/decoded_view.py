@@ -18,20 +18,24 @@ import re
 
 # Every alternative starts with a literal character, so that the engine skips through text
 # holding none of them (an alternative starting otherwise would make it try every position).
-_TOKEN = re.compile(
-    r"%(?:25)*(?P<pct>[0-9A-Fa-f]{2})"  # percent-encoded byte, possibly encoded again
-    r"|\\\\*(?:"  # backslash escapes, the backslash doubled as often as JSON is quoted again
-    r"x(?P<bx>[0-9A-Fa-f]{2})"  # \xHH: a byte, as Python and C write it
-    r"|u(?P<u>[0-9A-Fa-f]{4})"  # JSON's \uXXXX (a UTF-16 code unit)
-    r'|(?P<short>[/"])'  # JSON's \/ (PHP writes it) and \"
-    r"|(?P<escaped_break>[nr]))"  # a line break: MIME breaks base64 into lines
-    r"|\\(?P<bs>\\)"  # an escaped backslash
-    r"|&(?:#0*(?P<dec>[0-9]{1,7});?"  # HTML &#47;
-    r"|#[xX]0*(?P<hex>[0-9A-Fa-f]{1,6});?"  # HTML &#x2F;
-    r"|(?P<name>[A-Za-z][A-Za-z0-9]{0,31};?))"  # HTML &amp; &sol;
-    r'|"(?P<quote>")'  # CSV doubles a quote inside a quoted cell
-    r"|\r(?P<crlf>\n)|\n(?P<lf>)"  # line breaks
-)
+_TOKENS = r"""
+    %(?:25)*(?P<pct>[0-9A-Fa-f]{2})  # percent-encoded byte, possibly encoded again
+    |\\BACKSLASHES(?:  # backslash escapes (BACKSLASHES: the doubling JSON in JSON makes)
+        x(?P<bx>[0-9A-Fa-f]{2})  # \xHH: a byte, as Python and C write it
+        |u(?P<u>[0-9A-Fa-f]{4})  # JSON's \uXXXX (a UTF-16 code unit)
+        |(?P<short>[/"])  # JSON's \/ (PHP writes it) and \"
+        |(?P<escaped_break>[nr]))  # a line break: MIME breaks base64 into lines
+    |\\(?P<bs>\\)  # an escaped backslash
+    |&(?:\#0*(?P<dec>[0-9]{1,7});?  # HTML &#47;
+        |\#[xX]0*(?P<hex>[0-9A-Fa-f]{1,6});?  # HTML &#x2F;
+        |(?P<name>[A-Za-z][A-Za-z0-9]{0,31};?))  # HTML &amp; &sol;
+    |"(?P<quote>")  # CSV doubles a quote inside a quoted cell
+    |\r(?P<crlf>\n)|\n(?P<lf>)  # line breaks
+"""
+# JSON quoted in JSON again doubles a backslash: "\\u002f" is "/" twice decoded. Text whose
+# secret holds a backslash of its own is read both ways.
+_TOKEN = re.compile(_TOKENS.replace("BACKSLASHES", r"\\*"), re.VERBOSE)
+_TOKEN_ONCE = re.compile(_TOKENS.replace("BACKSLASHES", ""), re.VERBOSE)
 _LEADERS = re.compile(r'[%\\&"\n]')  # text without any of these decodes to itself
 
 # A piece of the view: where it starts in the view and in the text, and for a decoded
@@ -42,14 +46,15 @@ _Piece = tuple[int, int, int | None]
 class DecodedView:
     """``text`` with every escape decoded (:attr:`text`), and spans mapped back."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, doubled_backslashes: bool = True) -> None:
         self.original = text
         self.text = text
         self._pieces: list[_Piece] = []
         self._starts: list[int] = []
         if _LEADERS.search(text):  # else nothing to decode: the view is the text
             builder = _Builder(text)
-            for match in _TOKEN.finditer(text):
+            tokens = _TOKEN if doubled_backslashes else _TOKEN_ONCE
+            for match in tokens.finditer(text):
                 builder.token(match)
             self.text, self._pieces = builder.finish()
             self._starts = [piece[0] for piece in self._pieces]
@@ -93,6 +98,8 @@ class _Builder:
             self.pieces.append((self.length, self.done, None))
             self.parts.append(self.source[self.done : start])
             self.length += start - self.done
+        if kind == "name" and not _html_entity(match.group(kind)):
+            end = start + 1  # "&" and a word that names no character: plain text
         self.done = end
         if kind == "pct" or kind == "bx":
             if self.surrogate:
@@ -165,7 +172,7 @@ def _decoded(match: "re.Match[str]", kind: str) -> str:
     if kind == "dec" or kind == "hex":
         code = int(match.group(kind), 10 if kind == "dec" else 16)
         return chr(code) if code <= 0x10FFFF else match.group()
-    return _html_entity(match.group(kind)) or match.group()  # a name
+    return _html_entity(match.group(kind)) or "&"  # a name (or "&" before a word)
 
 
 _FIXED = {"bs": "\\", "quote": '"', "crlf": "", "lf": "", "escaped_break": ""}

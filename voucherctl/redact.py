@@ -56,10 +56,17 @@ def scrub(text: str) -> str:
     (:class:`DecodedView` undoes the escapes, and maps what it finds back to the text)."""
     if not text or not _registered:
         return text
-    view = DecodedView(text)
+    views = [DecodedView(text)]
+    if "\\\\" in text and any("\\" in secret for secret in _registered):
+        views.append(DecodedView(text, doubled_backslashes=False))  # a backslash of its own
     spans = []
+    # Form encoding writes a space as "+", and an echo may do so for some spaces only: "+" and
+    # space are one character to the search (replace keeps every position).
+    haystacks = [(view, view.text.replace("+", " ")) for view in views]
     for secret in _registered:
-        spans += [view.span(at, at + len(f)) for f in _forms(secret) for at in _all(view.text, f)]
+        for view, haystack in haystacks:
+            found = [(at, len(f)) for f in _forms(secret) for at in _all(haystack, f)]
+            spans += [view.span(at, at + length) for at, length in found]
         spans += [(at, at + len(secret)) for at in _all(text, secret)]
     return _masked(text, spans)
 
@@ -86,18 +93,16 @@ def _masked(text: str, spans: list[tuple[int, int]]) -> str:
 @functools.lru_cache(maxsize=256)
 def _forms(secret: str) -> tuple[str, ...]:
     """What to search the decoded text for: the secret (and as its escapes decode, should it
-    look like escapes itself), with form encoding's ``+`` for a space; for each of the three
+    look like escapes itself); for each of the three
     alignments a secret can have inside base64 (standard or URL-safe, padded or not, in lines
     or not), the run of base64 characters its bytes alone decide; its hex in either case."""
     raw = secret.encode("utf-8", "surrogatepass")
-    plain = {secret, DecodedView(secret).text}
-    plain |= {form.replace(" ", "+") for form in plain}
+    plain = {secret, DecodedView(secret).text, raw.hex(), raw.hex().upper()}
     for offset in range(3):
         core = _base64_core(raw, offset)
         if len(core) >= _MIN_BASE64_CORE:
             plain |= {core, core.translate(_BASE64URL)}
-    plain |= {raw.hex(), raw.hex().upper()}
-    return tuple(sorted(form for form in plain if form))
+    return tuple(sorted(form.replace("+", " ") for form in plain if form))  # as searched
 
 
 def _base64_core(raw: bytes, offset: int) -> str:
