@@ -122,6 +122,14 @@ def test_a_secret_holding_backslashes_is_masked_in_json_once_or_twice(secret) ->
     assert not revealed(redact.scrub(twice), secret)
 
 
+def test_a_secret_that_looks_escaped_itself_is_masked_when_partly_encoded() -> None:
+    """Catches a secret holding "%41" searched only as it is: echoed with its "/" encoded, the
+    decoder reads both escapes, and the text no longer holds the secret as it is."""
+    redact.register("pa%41ss/word")
+
+    assert redact.scrub("echo pa%41ss%2Fword.") == "echo ***."
+
+
 def test_text_without_the_secret_is_left_as_it_was() -> None:
     """Catches a scrub so eager that it masks innocent text: other base64, hex, escapes, the
     secret's own characters."""
