@@ -18,9 +18,10 @@ import re
 
 # Every alternative starts with a literal character, so that the engine skips through text
 # holding none of them (an alternative starting otherwise would make it try every position).
-_TOKENS = r"""
+_TOKEN = re.compile(
+    r"""
     %(?:25)*(?P<pct>[0-9A-Fa-f]{2})  # percent-encoded byte, possibly encoded again
-    |\\BACKSLASHES(?:  # backslash escapes (BACKSLASHES: the doubling JSON in JSON makes)
+    |\\\\*(?:  # backslash escapes, the backslash doubled as often as JSON is quoted in JSON
         x(?P<bx>[0-9A-Fa-f]{2})  # \xHH: a byte, as Python and C write it
         |u(?P<u>[0-9A-Fa-f]{4})  # JSON's \uXXXX (a UTF-16 code unit)
         |(?P<short>[/"])  # JSON's \/ (PHP writes it) and \"
@@ -31,11 +32,9 @@ _TOKENS = r"""
         |(?P<name>[A-Za-z][A-Za-z0-9]{0,31};?))  # HTML &amp; &sol;
     |"(?P<quote>")  # CSV doubles a quote inside a quoted cell
     |\r(?P<crlf>\n)|\n(?P<lf>)  # line breaks
-"""
-# JSON quoted in JSON again doubles a backslash: "\\u002f" is "/" twice decoded. Text whose
-# secret holds a backslash of its own is read both ways.
-_TOKEN = re.compile(_TOKENS.replace("BACKSLASHES", r"\\*"), re.VERBOSE)
-_TOKEN_ONCE = re.compile(_TOKENS.replace("BACKSLASHES", ""), re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 _LEADERS = re.compile(r'[%\\&"\n]')  # text without any of these decodes to itself
 
 # A piece of the view: where it starts in the view and in the text, and for a decoded
@@ -46,15 +45,14 @@ _Piece = tuple[int, int, int | None]
 class DecodedView:
     """``text`` with every escape decoded (:attr:`text`), and spans mapped back."""
 
-    def __init__(self, text: str, *, doubled_backslashes: bool = True) -> None:
+    def __init__(self, text: str) -> None:
         self.original = text
         self.text = text
         self._pieces: list[_Piece] = []
         self._starts: list[int] = []
         if _LEADERS.search(text):  # else nothing to decode: the view is the text
             builder = _Builder(text)
-            tokens = _TOKEN if doubled_backslashes else _TOKEN_ONCE
-            for match in tokens.finditer(text):
+            for match in _TOKEN.finditer(text):
                 builder.token(match)
             self.text, self._pieces = builder.finish()
             self._starts = [piece[0] for piece in self._pieces]

@@ -56,17 +56,14 @@ def scrub(text: str) -> str:
     (:class:`DecodedView` undoes the escapes, and maps what it finds back to the text)."""
     if not text or not _registered:
         return text
-    views = [DecodedView(text)]
-    if "\\\\" in text and any("\\" in secret for secret in _registered):
-        views.append(DecodedView(text, doubled_backslashes=False))  # a backslash of its own
-    spans = []
+    view = DecodedView(text)
     # Form encoding writes a space as "+", and an echo may do so for some spaces only: "+" and
     # space are one character to the search (replace keeps every position).
-    haystacks = [(view, view.text.replace("+", " ")) for view in views]
+    haystack = view.text.replace("+", " ")
+    spans = []
     for secret in _registered:
-        for view, haystack in haystacks:
-            found = [(at, len(f)) for f in _forms(secret) for at in _all(haystack, f)]
-            spans += [view.span(at, at + length) for at, length in found]
+        found = [(at, len(f)) for f in _forms(secret) for at in _all(haystack, f)]
+        spans += [view.span(at, at + length) for at, length in found]
         spans += [(at, at + len(secret)) for at in _all(text, secret)]
     return _masked(text, spans)
 
