@@ -14,7 +14,7 @@ on a shared machine wall time mostly measures the others). Goal: the scrub of 1 
 Measured on the 2-core development machine (CPU time, medians): the scrub that knew a fixed
 list of whole forms took 4.7 ms for 1 MB and missed 15 of the 16 echoes; a pattern per secret
 (each character as itself or any escape) took 55 ms but 9 ms to build for a 40-character secret
-and 217 ms for an 800-character JWT; the decoded view takes 60 to 70 ms for this 1 MB (33,000
+and 217 ms for an 800-character JWT; the decoded view takes 55 to 60 ms for this 1 MB (33,000
 escapes in it), masks all 16, and 2 ms to register 5 secrets.
 """
 
