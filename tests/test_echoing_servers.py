@@ -109,3 +109,21 @@ def test_spid_errors_carry_their_status_and_name_in_json(cli, rsps) -> None:
     error = json.loads(result.stderr)["error"]
     assert (error["exit_code"], error["http_status"]) == (3, 404)
     assert error["api_error"] == "ApiException 404"
+
+
+def test_a_token_endpoint_echoing_the_basic_credential_shows_it_masked_whole(cli, rsps) -> None:
+    """Catches the HTTP Basic credential sent to /oauth/token not registered for the scrub:
+    the client secret inside it is masked, but the rest of ``base64(id:secret)`` is printed,
+    part of a credential (and with a short secret, enough to guess it)."""
+    basic = base64.b64encode(f"{stubs.CLIENT_ID}:{stubs.CLIENT_SECRET}".encode()).decode()
+    rsps.post(
+        f"{stubs.SPID}/oauth/token",
+        json={"error": "invalid_client", "error_description": f"Authorization: Basic {basic}."},
+        status=401,
+    )
+
+    result = cli("show", "X")
+
+    assert result.exit_code == 4
+    assert "invalid_client: Authorization: Basic ***.)" in result.stderr
+    assert basic[:8] not in result.stderr

@@ -181,40 +181,46 @@ def test_logout_removes_old_named_entries_that_are_the_profiles(cli, isolated_en
     assert stored("default/spid/token") is None
 
 
-def test_an_old_named_spaaza_session_is_found_then_moved(cli, rsps, isolated_environment):
-    write_config(isolated_environment, SPAAZA_PROFILE + 'user_id = "1001"\n')
-    session = {"user_id": "1001", "session_key": spaaza_stubs.SESSION_KEY, "expires": None}
-    store("default/spaaza/session", json.dumps(session))
-    form = {"voucher_id": "35735", "user_id": "5", "chain_id": "3"}
-    spaaza_stubs.claim_voucher(rsps, form, CLAIM)
-
-    result = cli("claim", "--voucher-id", "35735", "--user-id", "5")
-
-    assert result.exit_code == 0, result.stderr
-    assert json.loads(stored(f"spaaza/{spaaza_stubs.SPAAZA}/1001/session") or "{}") == session
-    assert stored("default/spaaza/session") is None
+OTHER_SPAAZA = "https://spaaza-other.test"
+OLD_SESSION = json.dumps(
+    {"user_id": "1001", "session_key": spaaza_stubs.SESSION_KEY, "expires": None}
+)
 
 
-def test_an_old_named_spaaza_token_is_found_then_moved(cli, rsps, isolated_environment):
-    write_config(isolated_environment, SPAAZA_PROFILE)
-    store("default/spaaza/token", spaaza_stubs.PRIVILEGED_TOKEN)
-    headers = {
-        "Authorization": f"Bearer {spaaza_stubs.PRIVILEGED_TOKEN}",
-        "X-Spaaza-API-Version": spaaza_stubs.API_VERSION,
-    }
-    spaaza_stubs.claim_voucher(
-        rsps,
-        {"voucher_id": "35735", "user_id": "7", "chain_id": "3"},
-        CLAIM,
-        headers=headers,
-        absent=("X-Spaaza-Session-Key",),
+@pytest.mark.parametrize(
+    ("old_name", "value", "user"),
+    [
+        ("default/spaaza/session", OLD_SESSION, 'user_id = "1001"\n'),
+        ("default/spaaza/token", spaaza_stubs.PRIVILEGED_TOKEN, ""),
+    ],
+    ids=["session", "token"],
+)
+def test_an_old_named_spaaza_entry_is_never_sent_to_any_host(
+    cli, rsps, isolated_environment, old_name, value, user
+) -> None:
+    """Catches the old-named Spaaza session or token (which records no host) sent to whatever
+    host this configuration's profile 'default' names (another configuration's 'default', at
+    another host, may have stored it), and then moved to that host's names."""
+    write_config(isolated_environment, SPAAZA_PROFILE.replace(spaaza_stubs.SPAAZA, OTHER_SPAAZA))
+    with open(isolated_environment / "config" / "config.toml", "a") as config_file:
+        config_file.write(user)
+    store(old_name, value)
+
+    claim = cli("claim", "--voucher-id", "35735", "--user-id", "5")
+    logout = cli("auth", "logout", "spaaza")
+
+    assert claim.exit_code == 4
+    assert claim.stderr == (
+        f"voucherctl: error: the Spaaza entry {old_name!r} that an earlier voucherctl stored "
+        f"for profile 'default' does not record its host, so it is not sent to {OTHER_SPAAZA} "
+        "or anywhere; run 'voucherctl auth login spaaza' or set VOUCHERCTL_SPAAZA_TOKEN, or "
+        "VOUCHERCTL_SPAAZA_USER_ID and VOUCHERCTL_SPAAZA_SESSION_KEY\n"
     )
-
-    result = cli("claim", "--voucher-id", "35735", "--user-id", "7")
-
-    assert result.exit_code == 0, result.stderr
-    assert stored(f"spaaza/{spaaza_stubs.SPAAZA}/token") == spaaza_stubs.PRIVILEGED_TOKEN
-    assert stored("default/spaaza/token") is None
+    assert len(rsps.calls) == 0
+    assert logout.exit_code == 0
+    assert stored(old_name) == value  # left for whichever configuration stored it
+    other = "1001/session" if user else "token"
+    assert stored(f"spaaza/{OTHER_SPAAZA}/{other}") is None
 
 
 def test_an_old_named_session_of_another_user_is_not_taken(cli, rsps, isolated_environment):

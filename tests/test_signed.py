@@ -125,9 +125,9 @@ def test_a_padded_signature_is_the_same_signature(rsps) -> None:
     assert client(DOCS_SIGN_SECRET).voucher("X") == DOCS_DECODED
 
 
-def test_an_unsigned_answer_is_taken_as_it_is_with_a_sign_secret(rsps) -> None:
+def test_an_unsigned_answer_is_taken_as_it_is_without_a_sign_secret(rsps) -> None:
     stubs.get_voucher(rsps, "X", {"voucherCode": "X"})
-    api = client(DOCS_SIGN_SECRET)
+    api = client(None)
 
     assert api.voucher("X") == {"voucherCode": "X"}
     assert api.signatures_seen == {"unsigned"}
@@ -232,3 +232,73 @@ def test_a_tampered_answer_is_exit_1_through_the_cli_too(cli, rsps, spid_variabl
 
     assert (result.exit_code, result.stdout) == (1, "")
     assert "failed its signature check" in result.stderr
+
+
+# -- with a sign secret, only exactly HMAC-SHA256 and a matching signature are trusted ------
+
+# The sample with its signature taken off and its data made plain, as an attacker who can
+# change an answer but not sign it would send it.
+STRIPPED = {
+    **{k: v for k, v in DOCS_CONTAINER.items() if k not in ("algorithm", "sig")},
+    "data": {"voucherCode": "X", "status": "0"},
+}
+LOWER_CASE_SIGNED = {**signed({"voucherCode": "X"}), "algorithm": "hmac-sha256"}
+
+
+@pytest.mark.parametrize(
+    ("container", "reason"),
+    [
+        (STRIPPED, "it is not signed, though a sign secret is configured"),
+        ({**STRIPPED, "algorithm": None, "sig": None}, "it is not signed"),
+        ({**LOWER_CASE_SIGNED, "sig": DOCS_SIG}, "signed with 'hmac-sha256', not HMAC-SHA256"),
+        (LOWER_CASE_SIGNED, "signed with 'hmac-sha256', not HMAC-SHA256"),
+        ({**signed({"voucherCode": "X"}), "algorithm": "HMAC-SHA256 "}, "not HMAC-SHA256"),
+    ],
+    ids=["stripped", "nulls", "lower-case-wrong-sig", "lower-case-right-sig", "trailing-space"],
+)
+def test_with_a_sign_secret_only_an_exact_hmac_sha256_signature_is_trusted(
+    rsps, container, reason
+) -> None:
+    """Catches a stripped signature taken as an unsigned answer (plain data used, exit 0), and
+    the algorithm compared case-insensitively or loosely: a lower-case 'hmac-sha256' is refused
+    even when its signature is right."""
+    stubs.get_voucher(rsps, "X", None, body=container)
+
+    error = failure(lambda: client(DOCS_SIGN_SECRET).voucher("X"))
+
+    assert error.exit_code == ExitCode.ERROR
+    assert reason in error.message
+
+
+def test_a_stripped_signature_fails_the_cli_read_with_one_line(
+    cli, rsps, spid_variables, monkeypatch
+) -> None:
+    monkeypatch.setenv("VOUCHERCTL_SPID_SIGN_SECRET", DOCS_SIGN_SECRET)
+    stubs.oauth_token(rsps)
+    stubs.get_voucher(rsps, "X", None, body=STRIPPED)
+
+    result = cli("show", "X", "-v")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.splitlines()[-1] == (
+        "voucherctl: error: show voucher X: SPiD's answer failed its signature check (it is not "
+        "signed, though a sign secret is configured), so its data is not trusted; check the sign "
+        "secret (VOUCHERCTL_SPID_SIGN_SECRET)"
+    )
+
+
+@pytest.mark.parametrize("container", [STRIPPED, LOWER_CASE_SIGNED], ids=["stripped", "lower"])
+def test_a_handout_answered_without_a_trusted_signature_is_exit_7(
+    cli, rsps, spid_variables, monkeypatch, container
+) -> None:
+    """Catches a change reported done on an answer a sign secret cannot vouch for."""
+    monkeypatch.setenv("VOUCHERCTL_SPID_SIGN_SECRET", DOCS_SIGN_SECRET)
+    stubs.oauth_token(rsps)
+    answer = {**container, "data": {"success": True}} if container is STRIPPED else container
+    stubs.voucher_handout(rsps, "42", "47", body=answer)
+
+    result = cli("handout", "--user", "42", "--group", "47")
+
+    assert (result.exit_code, result.stdout) == (7, "")
+    assert "signature check" in result.stderr
+    assert "the change may or may not have been made" in result.stderr

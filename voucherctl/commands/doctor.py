@@ -186,10 +186,8 @@ def _spid_signatures(client: SpidClient) -> list[Check]:
     seen = client.signatures_seen
     if not seen:
         detail = "no answer carried data; whether SPiD signs its answers is not known"
-    elif seen == {UNSIGNED}:
+    elif seen == {UNSIGNED}:  # with a sign secret, an unsigned answer fails the read
         detail = "SPiD's answers are not signed"
-        if client.credentials.sign_secret is not None:
-            detail += "; the sign secret is not used"
     elif UNVERIFIED in seen:
         detail = (
             "SPiD's answers are signed (HMAC-SHA256) but not verified: no sign secret is known; "
@@ -197,8 +195,6 @@ def _spid_signatures(client: SpidClient) -> list[Check]:
         )
     else:
         detail = "SPiD's answers are signed (HMAC-SHA256) and verified with the sign secret"
-        if UNSIGNED in seen:
-            detail += "; some answers are not signed"
     return [Check("spid signatures", True, detail)]
 
 

@@ -10,10 +10,12 @@ entries: that is one secret.
 
 Earlier versions named entries ``PROFILE/spid/client_secret``, ``PROFILE/spid/token``,
 ``PROFILE/spaaza/session`` and ``PROFILE/spaaza/token``, which every configuration with that
-profile name shared. Such an entry is still found: read when the new name is missing, and moved
-to it once (written there first, then deleted), unless what is stored with it shows it to be
-another configuration's: a cached token issued to another client or host, a session of another
-user.
+profile name shared. A secret is only ever sent to the host it was stored for, so an old entry
+is used only when what was stored with it proves its host: SPiD's client secret is read when the
+new name is missing and moved to it once (written there first, then deleted) when the token
+cached beside it was issued to this client at this host. Old Spaaza entries recorded no host:
+they are never sent, moved or removed (another configuration, at another host, may have stored
+them); the error asking to log in again says one is there.
 """
 
 import json
@@ -112,9 +114,9 @@ def legacy_spid(profile: str) -> tuple[str, str]:
     return f"{profile}/spid/client_secret", f"{profile}/spid/token"
 
 
-def legacy_spaaza(profile: str) -> tuple[str, str]:
-    """The names a profile's Spaaza session and privileged token had before."""
-    return f"{profile}/spaaza/session", f"{profile}/spaaza/token"
+def legacy_spaaza(profile: str, entry: SpaazaEntry) -> str:
+    """The name a profile's Spaaza session (``entry`` with a user) or token had before."""
+    return f"{profile}/spaaza/session" if entry.user_id else f"{profile}/spaaza/token"
 
 
 @dataclass(frozen=True)
@@ -142,18 +144,6 @@ def _old_spid(keychain: "Keychain", profile: str, entries: SpidEntries) -> _OldS
     return _OldSpid(secret, token, (old_secret, old_token))
 
 
-def _old_spaaza(keychain: "Keychain", profile: str, entry: SpaazaEntry) -> tuple[str, str] | None:
-    """The profile's old-named Spaaza entry (name, value) for this credential: a session only
-    when it is this user's. An old token records no host: it is taken to be the profile's."""
-    old_session, old_token = legacy_spaaza(profile)
-    if entry.user_id:
-        stored = keychain.get(old_session)
-        found = stored and _field(stored, "user_id") == entry.user_id
-        return (old_session, stored) if stored and found else None
-    token = keychain.get(old_token)
-    return (old_token, token) if token else None
-
-
 def _field(record: str, key: str) -> str | None:
     try:
         value = json.loads(record).get(key)
@@ -173,17 +163,6 @@ def adopt_spid(keychain: "Keychain", profile: str, entries: SpidEntries) -> str 
         new[entries.token] = old.token
     _move(keychain, new, list(old.names))
     return old.secret
-
-
-def adopt_spaaza(keychain: "Keychain", profile: str, entry: SpaazaEntry) -> str | None:
-    """The session record or token stored under the profile's old name for this credential,
-    moved to ``entry``; None when there is none."""
-    found = _old_spaaza(keychain, profile, entry)
-    if not found:
-        return None
-    old, value = found
-    _move(keychain, {entry.name: value}, [old])
-    return value
 
 
 def _move(keychain: "Keychain", new: dict[str, str], old: list[str]) -> None:
@@ -211,13 +190,6 @@ def discard_old_spid(keychain: "Keychain", profile: str, entries: SpidEntries) -
     return any([keychain.delete(name) for name in old.names]) if old else False
 
 
-def forget_spaaza(keychain: "Keychain", profile: str, entry: SpaazaEntry) -> bool:
-    """Remove a Spaaza session or token, and the profile's old-named one when it may be it."""
-    removed = keychain.delete(entry.name)
-    return discard_old_spaaza(keychain, profile, entry) or removed
-
-
-def discard_old_spaaza(keychain: "Keychain", profile: str, entry: SpaazaEntry) -> bool:
-    """Remove the profile's old-named Spaaza entry when it may be this one."""
-    old = _old_spaaza(keychain, profile, entry)
-    return bool(old and keychain.delete(old[0]))
+def forget_spaaza(keychain: "Keychain", entry: SpaazaEntry) -> bool:
+    """Remove a Spaaza session or token (never an old-named one: see the module's doc)."""
+    return keychain.delete(entry.name)

@@ -18,7 +18,13 @@ from collections.abc import Mapping
 
 from voucherctl.core import redact
 from voucherctl.core.errors import AuthError, CredentialsMissingError
-from voucherctl.secrets.entries import SpaazaEntry, SpidEntries, adopt_spaaza, adopt_spid, same_host
+from voucherctl.secrets.entries import (
+    SpaazaEntry,
+    SpidEntries,
+    adopt_spid,
+    legacy_spaaza,
+    same_host,
+)
 from voucherctl.secrets.keychain import Keychain
 from voucherctl.secrets.sets import (
     SPAAZA_ENV_HINT,
@@ -223,36 +229,47 @@ def resolve_spaaza(
 
 def _spaaza_from_keyring(profile: config.Profile, entry: SpaazaEntry) -> SpaazaCredentials | None:
     """The session of the profile's user at this host, or without a user the host's
-    privileged token, from the keyring (or its old name)."""
+    privileged token, from the keyring (never from its old name, which names no host)."""
     keychain = Keychain(SPAAZA_ENV_HINT)
     source = keyring_source(profile.name)
     stored = keychain.get(entry.name)
-    if not stored and same_host(entry.base_url, profile.spaaza.base_url):
-        stored = adopt_spaaza(keychain, profile.name, entry)
-    if stored and not entry.user_id:
+    if not stored:
+        _refuse_old_spaaza(keychain, profile.name, entry)
+        return None
+    if not entry.user_id:
         return SpaazaCredentials(source=source, token=stored)
-    if stored:
-        try:
-            record = json.loads(stored)
-            session = SpaazaCredentials(
-                source=source,
-                user_id=str(record["user_id"]),
-                session_key=str(record["session_key"]),
-                expires=record.get("expires"),
-            )
-        except (ValueError, KeyError, TypeError):
-            raise AuthError(
-                f"the Spaaza session stored for profile {profile.name!r} is unreadable; "
-                f"{SPAAZA_RENEW_HINT}"
-            ) from None
-        redact.register(session.session_key)
-        if session.expires and _utc_passed(session.expires):
-            raise AuthError(
-                f"the Spaaza session of profile {profile.name!r} expired at {session.expires} "
-                f"UTC; {SPAAZA_RENEW_HINT}"
-            )
-        return session
-    return None
+    try:
+        record = json.loads(stored)
+        session = SpaazaCredentials(
+            source=source,
+            user_id=str(record["user_id"]),
+            session_key=str(record["session_key"]),
+            expires=record.get("expires"),
+        )
+    except (ValueError, KeyError, TypeError):
+        raise AuthError(
+            f"the Spaaza session stored for profile {profile.name!r} is unreadable; "
+            f"{SPAAZA_RENEW_HINT}"
+        ) from None
+    redact.register(session.session_key)
+    if session.expires and _utc_passed(session.expires):
+        raise AuthError(
+            f"the Spaaza session of profile {profile.name!r} expired at {session.expires} "
+            f"UTC; {SPAAZA_RENEW_HINT}"
+        )
+    return session
+
+
+def _refuse_old_spaaza(keychain: Keychain, profile: str, entry: SpaazaEntry) -> None:
+    """Exit 4, saying why, when the profile's Spaaza entry exists only under its old name: it
+    records no host, so it is never sent (keyring_entries)."""
+    old = legacy_spaaza(profile, entry)
+    if keychain.get(old):
+        raise AuthError(
+            f"the Spaaza entry {old!r} that an earlier voucherctl stored for profile "
+            f"{profile!r} does not record its host, so it is not sent to {entry.base_url} or "
+            f"anywhere; {SPAAZA_RENEW_HINT}"
+        )
 
 
 def _utc_passed(moment: str) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from voucherctl.core.errors import VoucherctlError
+from voucherctl.core.redact import scrub
 from voucherctl.core.text import escape_control
 from voucherctl.ui.table_fit import MAX_LISTED_ID as MAX_LISTED_ID  # re-exported for callers
 from voucherctl.ui.table_fit import SHORTENED_NOTE
@@ -190,14 +191,15 @@ def print_query_table(env: "Environment", result: Any) -> None:
 
 
 def display(value: Any) -> str:
-    """A value as a table cell shows it: blank for null, JSON for structures."""
+    """A value as a table cell shows it: blank for null, JSON for structures. Scrubbed here,
+    whole: a table may wrap a long cell, and a secret cut in two would pass the stream's scrub."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dict | list):
-        return to_json(value)
-    return escape_control(str(value))
+        return scrub(to_json(value))
+    return scrub(escape_control(str(value)))
 
 
 def _write(env: "Environment", text: str | None) -> None:

@@ -4,7 +4,8 @@ Signed answers (docs/contract.md#wire-facts-spid, and SPiD's "Signed responses")
 has ``algorithm`` ("HMAC-SHA256") and ``sig``, and ``data`` is the base64url encoding of the
 data's JSON; ``sig`` is the base64url encoding of HMAC-SHA256 keyed with the client's sign
 secret over ``data`` exactly as sent. Data is decoded always, and verified whenever the sign
-secret is known; data whose signature fails is never handed on.
+secret is known; data whose signature fails is never handed on, nor, once a sign secret is
+known, data that is not signed, or signed with anything but exactly "HMAC-SHA256".
 
 Every container reports the quota in ``request``: ``limit`` requests a period, ``remaining``
 left, ``reset`` seconds until the period ends.
@@ -41,10 +42,13 @@ def open_data(body: dict[str, Any], sign_secret: str | None) -> tuple[Any, str]:
     """A container's data, decoded when signed, with VERIFIED, UNVERIFIED or UNSIGNED.
 
     Raises :class:`BadSignature` for a signature that does not match the sign secret, an
-    algorithm other than HMAC-SHA256 (it cannot be checked), or signed data that is not
-    base64url JSON.
+    algorithm other than exactly HMAC-SHA256 (it cannot be checked), signed data that is not
+    base64url JSON, and, when a sign secret is known, an answer that is not signed at all
+    (whoever can change an answer can also strip its signature).
     """
     if not is_signed(body):
+        if sign_secret is not None:
+            raise BadSignature("it is not signed, though a sign secret is configured")
         return body.get("data"), UNSIGNED
     algorithm, data, sig = body.get("algorithm"), body.get("data"), body.get("sig")
     if algorithm != SIGN_ALGORITHM:

@@ -20,7 +20,7 @@ from voucherctl.commands.auth.login import (
     show_login,
 )
 from voucherctl.core.errors import AuthError, UsageError, VoucherctlError
-from voucherctl.secrets.entries import SpaazaEntry, discard_old_spaaza, forget_spaaza
+from voucherctl.secrets.entries import SpaazaEntry, forget_spaaza
 from voucherctl.secrets.keychain import Keychain
 from voucherctl.secrets.sets import SPAAZA_ENV_HINT, SpaazaCredentials
 from voucherctl.storage import config
@@ -183,7 +183,7 @@ def _store(
     storage.keychain.set(entry.name, value)
     profile.spaaza.user_id = user_id
     save(env, profile)
-    _retire(env, storage.keychain, profile.name, previous, entry)
+    _retire(env, storage.keychain, previous, entry)
     env.info(f"Stored the Spaaza {what} for {host} in {storage.where()}; profile {profile.name!r}.")
     show_login(env, profile, "spaaza", host)
 
@@ -213,28 +213,20 @@ def status(env: Environment) -> dict[str, Any]:
 
 
 def _retire(
-    env: Environment,
-    keychain: Keychain,
-    profile: str,
-    previous: SpaazaEntry | None,
-    entry: SpaazaEntry,
+    env: Environment, keychain: Keychain, previous: SpaazaEntry | None, entry: SpaazaEntry
 ) -> None:
-    """Forget the credential the profile named before this login, and an old-named one."""
-    if previous is not None and previous.name == entry.name:  # the same, however spelt
-        retire(
-            env, "an old-named Spaaza entry", lambda: discard_old_spaaza(keychain, profile, entry)
-        )
-    elif previous is not None:
+    """Forget the credential the profile named before this login."""
+    if previous is not None and previous.name != entry.name:  # not the same, however spelt
         old = previous
         what = f"the previous Spaaza credentials for {old.base_url}"
-        retire(env, what, lambda: forget_spaaza(keychain, profile, old))
+        retire(env, what, lambda: forget_spaaza(keychain, old))
 
 
 def forget(env: Environment, profile: config.Profile) -> bool:
     """Remove the session or token the profile names at its host (never another host's or
     user's); True when anything was stored."""
     entry = SpaazaEntry.of(profile)
-    removed = entry is not None and forget_spaaza(Keychain(SPAAZA_ENV_HINT), profile.name, entry)
+    removed = entry is not None and forget_spaaza(Keychain(SPAAZA_ENV_HINT), entry)
     if profile.defined and profile.spaaza.user_id:
         profile.spaaza.user_id = None
         save(env, profile)
