@@ -53,6 +53,13 @@ def test_the_guard_is_written_and_taken_off_for_every_awkward_value() -> None:
     assert [rows.unguard(cell) for cell in written] == AWKWARD
 
 
+def test_a_formula_behind_blanks_is_guarded_too() -> None:
+    """Catches "\u00a0=1" (a non-breaking space, then a formula) written unguarded."""
+    assert csv_cell("\u00a0=1") == "'\u00a0=1"
+    assert csv_cell(" @me") == "' @me"
+    assert csv_cell(" -2") == " -2"  # a number, even with a blank before it
+
+
 def test_a_lists_locking_codes_go_back_into_lock_exactly(cli, rsps) -> None:
     """Catches the guard sent as part of the value (voucher_locking_code='-1+1), and a code
     that starts with ' losing it."""

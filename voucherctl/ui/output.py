@@ -241,7 +241,8 @@ def csv_cell(value: Any) -> str:
         return ""
     text = to_json(value) if isinstance(value, dict | list | bool) else str(value)
     text = escape_control(text, keep_newlines=True)  # a newline is data the quoting keeps
-    if _CSV_FORMULA.match(text) and not _NUMBER.match(text):
+    # After blanks too: a spreadsheet runs " =1" (with a non-breaking space) as a formula.
+    if _CSV_FORMULA.match(text.lstrip()) and not _NUMBER.match(text.strip()):
         return "'" + text
     return text
 
