@@ -201,3 +201,49 @@ def test_an_earlier_versions_state_file_can_be_reset(cli, tmp_path: Path) -> Non
 
     assert result.exit_code == 0
     assert application_id(state) == APPLICATION_ID
+
+
+@pytest.mark.parametrize(
+    "tables", [["spid_user", "customers"], ["spid_user"], [*sorted(TABLES), "customers"]]
+)
+def test_a_database_sharing_some_of_the_sandboxs_table_names_is_refused(
+    cli, tmp_path, tables
+) -> None:
+    """Only exactly the sandbox's tables make an unmarked file an earlier version's."""
+    app = tmp_path / "app.db"
+    with sqlite3.connect(app) as db:
+        db.execute("PRAGMA user_version = 3")
+        for table in tables:
+            db.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY)")
+    db.close()
+    before = app.read_bytes()
+
+    result = cli("sandbox", "reset", "--state", str(app))
+
+    assert result.exit_code == 2 and refused(result.stderr, app)
+    assert app.read_bytes() == before
+
+
+@pytest.mark.parametrize("call", ["reset", "ensure"])
+def test_a_file_that_became_someone_elses_after_opening_is_not_touched(
+    tmp_path: Path, call: str
+) -> None:
+    """Checked again under the write lock: a store opened on an empty file that another program
+    then filled leaves that program's table alone."""
+    from voucherctl.sandbox.store import Store
+
+    path = tmp_path / "race.db"
+    path.touch()
+    store = Store(path)
+    try:
+        with sqlite3.connect(path) as other:
+            other.execute("CREATE TABLE customers (id INTEGER)")
+        other.close()
+        with pytest.raises(NotAStateFile, match="customers"):
+            store.reset() if call == "reset" else store.ensure()
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        names = [row[0] for row in db.execute("SELECT name FROM sqlite_schema")]
+    db.close()
+    assert names == ["customers"]
