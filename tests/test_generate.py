@@ -141,3 +141,21 @@ def test_generate_end_to_end_against_the_sandbox(tmp_path: Path) -> None:
     assert made.exit_code == 0, made.stderr
     assert json.loads(made.stdout) == {"success": True, "voucherGroupId": empty, "amount": 2}
     assert unused == [(2,)]
+
+
+def test_the_contract_says_a_refusing_404_exits_5() -> None:
+    """docs/contract.md's SPiD table gave every 404 but the client's exit 3, while a generate
+    or codes 404 that refuses (test_a_404_exits_as_its_text_says) exits 5, as README says."""
+    contract = (Path(__file__).parent.parent / "docs" / "contract.md").read_text()
+    spid = contract.split("## Wire facts: SPiD")[1].split("## Wire facts: Spaaza")[0]
+    [rule] = [
+        " ".join(item.split())
+        for item in spid.split("\n- ")
+        if item.startswith("Errors to exit codes")
+    ]
+
+    assert (
+        'a 404 answering `generate` or `codes` whose text does not say "not found" (a shared '
+        "group, the group's limit, fewer vouchers left than asked), which is a refusal and "
+        "gives 5"
+    ) in rule

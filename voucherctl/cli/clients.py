@@ -162,9 +162,18 @@ def served_sandbox_url(env: Environment) -> str | None:
 def _prepare_state(path: "Path") -> None:
     """The state file, seeded; made its owner's alone (it names users and their vouchers, and
     holds live tokens) by the sandbox's store, which makes it 0600 and its folders 0700."""
-    from voucherctl.sandbox import ensure_state
+    from voucherctl.sandbox import NotAStateFile, ensure_state
 
-    ensure_state(path)
+    try:
+        ensure_state(path)
+    except NotAStateFile as exc:
+        from voucherctl.core.text import escape_control
+
+        shown = escape_control(str(path))
+        raise UsageError(
+            f"{shown} is not a sandbox state file ({exc.reason}); nothing was changed. "
+            "Move it elsewhere and --sandbox starts a fresh one there"
+        ) from None
 
 
 def _served_sandbox(path: "Path") -> str | None:

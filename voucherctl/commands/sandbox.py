@@ -42,12 +42,33 @@ def _state(env: Environment, given: Path | None) -> Path:
         mode = path.stat().st_mode if path.exists() else 0
     except OSError as exc:
         raise UsageError(f"--state {shown!r} cannot be used ({exc.strerror})") from None
+    _check_own(path)
     if mode & 0o077:  # the user's file: told, never chmodded
         env.warn(
             f"--state {shown} can be read by other users (mode {mode & 0o777:o}) and holds live "
             f"tokens; make it private: chmod 600 {shown}"
         )
     return path
+
+
+def _check_own(path: Path) -> None:
+    """A usage error, before anything is written, when the file is not the sandbox's
+    (docs/contract.md#sandbox)."""
+    from voucherctl.sandbox import NotAStateFile
+    from voucherctl.sandbox.state_file import check_before_opening
+
+    try:
+        check_before_opening(path)
+    except NotAStateFile as exc:
+        raise _not_ours(exc) from None
+
+
+def _not_ours(exc: Any) -> UsageError:
+    shown = escape_control(str(exc.path))
+    return UsageError(
+        f"--state {shown!r} is not a sandbox state file ({exc.reason}); nothing was "
+        "changed. Name a new or empty file, e.g. --state sandbox.sqlite3"
+    )
 
 
 Host = Annotated[str, typer.Option("--host", help="Loopback address to listen on.")]
@@ -186,9 +207,16 @@ def _serve(env: Environment, host: str, port: int, path: Path, options: Any) -> 
         env.stdout.flush()
         env.info(f"voucherctl sandbox listening on {url} (state {path}); Ctrl-C stops it")
 
+    from voucherctl.sandbox import NotAStateFile
+
     signal.signal(signal.SIGTERM, _stop_quietly)
     try:
         serve_forever(host, port, path, options, ready=ready)
+    except NotAStateFile as exc:
+        raise _not_ours(exc) from None
+    except sqlite3.Error as exc:
+        shown = escape_control(str(path))
+        raise UsageError(f"--state {shown!r} cannot hold the sandbox's database ({exc})") from None
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     except _Stopped:
@@ -227,12 +255,14 @@ def reset(ctx: typer.Context, state: StatePath = None) -> None:
     """
     from voucherctl.bulk.forget import forget_runs
     from voucherctl.bulk.runner import journals_folder
-    from voucherctl.sandbox import reset_state
+    from voucherctl.sandbox import NotAStateFile, reset_state
 
     env = environment(ctx)
     path = _state(env, state)
     try:
         reset_state(path)
+    except NotAStateFile as exc:
+        raise _not_ours(exc) from None
     except (OSError, sqlite3.Error) as exc:
         shown = escape_control(str(path))
         raise UsageError(f"--state {shown!r} cannot hold the sandbox's database ({exc})") from None

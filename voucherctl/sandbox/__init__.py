@@ -11,6 +11,7 @@ from voucherctl.sandbox.options import (
     SandboxOptions,
 )
 from voucherctl.sandbox.server import RunningSandbox, serve_forever, start_background
+from voucherctl.sandbox.state_file import NotAStateFile
 from voucherctl.sandbox.store import ensure_state, reset_state
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "EMBEDDED_OPTIONS",
     "SANDBOX",
     "SERVE_TOKEN_TTL",
+    "NotAStateFile",
     "RunningSandbox",
     "SandboxCredentials",
     "SandboxOptions",

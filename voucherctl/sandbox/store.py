@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from voucherctl.sandbox.seed import insert_seed
+from voucherctl.sandbox.state_file import APPLICATION_ID, check_before_opening, classify
 
 SCHEMA_VERSION = 3  # 2: more voucher groups, for the groups search; 3: a group with a limit
 BUSY_TIMEOUT_MS = 10_000
@@ -75,6 +76,9 @@ def _make_private(path: Path) -> None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    # Before anything is created or written (WAL mode rewrites the header): a file that is not
+    # the sandbox's raises NotAStateFile and stays as it was.
+    check_before_opening(path, BUSY_TIMEOUT_MS / 1000)
     _make_private(path)
     # isolation_level=None: transactions are spelled out, so BEGIN IMMEDIATE means what it says.
     conn = sqlite3.connect(
@@ -119,10 +123,22 @@ def _create_and_seed(conn: sqlite3.Connection) -> None:
         if statement.strip():
             conn.execute(statement)
     insert_seed(conn)
+    _mark(conn)
+
+
+def _mark(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
-def _schema_version(conn: sqlite3.Connection) -> int:
+def _current(conn: sqlite3.Connection) -> bool:
+    """Marked as the sandbox's, in this schema version."""
+    marked: int = conn.execute("PRAGMA application_id").fetchone()[0]
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    return marked == APPLICATION_ID and version == SCHEMA_VERSION
+
+
+def _version(conn: sqlite3.Connection) -> int:
     version: int = conn.execute("PRAGMA user_version").fetchone()[0]
     return version
 
@@ -131,24 +147,34 @@ class Store:
     """One connection to the state file, shared by the threads of one process."""
 
     def __init__(self, path: Path) -> None:
+        """NotAStateFile, before anything is written, when ``path`` is not the sandbox's."""
         self.path = path
         self._conn = _connect(path)
         self._lock = threading.Lock()
 
     def ensure(self) -> None:
-        """Create and seed the state when missing, empty or from another schema version."""
+        """Create and seed the state when missing, empty or from another schema version; mark
+        an earlier voucherctl's state file of this version, keeping its records. NotAStateFile
+        (nothing changed) when the file is not the sandbox's."""
         with self._lock:
-            if _schema_version(self._conn) == SCHEMA_VERSION:
+            if _current(self._conn):
                 return
             with self._transaction():
                 # Checked again under the write lock: another process may have seeded meanwhile.
-                if _schema_version(self._conn) != SCHEMA_VERSION:
-                    _drop_all(self._conn)
-                    _create_and_seed(self._conn)
+                kind = classify(self._conn, self.path)
+                if _current(self._conn):
+                    return
+                if kind == "earlier" and _version(self._conn) == SCHEMA_VERSION:
+                    _mark(self._conn)
+                    return
+                _drop_all(self._conn)
+                _create_and_seed(self._conn)
 
     def reset(self) -> None:
-        """Drop every record, tokens and sessions included, and seed afresh."""
+        """Drop every record, tokens and sessions included, and seed afresh; NotAStateFile
+        (nothing changed) when the file is not the sandbox's."""
         with self._lock, self._transaction():
+            classify(self._conn, self.path)
             _drop_all(self._conn)
             _create_and_seed(self._conn)
 
