@@ -16,6 +16,8 @@ def ask(env: Environment, question: str, *, default: str | None = None) -> str:
         answer = env.stdin.readline()
     except EOFError:
         answer = ""
+    except OSError:  # started with stdin closed (<&-)
+        raise UsageError(f"no answer to {question!r}: stdin is closed") from None
     if not answer:
         raise UsageError(f"no answer to {question!r}")
     return answer.strip() or (default or "")
@@ -29,7 +31,12 @@ def secret(env: Environment, question: str, *, what: str) -> str:
         except EOFError:
             value = ""
     else:
-        value = env.stdin.readline().rstrip("\r\n")
+        try:
+            value = env.stdin.readline().rstrip("\r\n")
+        except OSError:  # started with stdin closed (<&-): nothing to read it from
+            raise UsageError(
+                f"no {what} given: stdin is closed; pipe it on stdin or run on a terminal"
+            ) from None
     value = value.strip()
     if not value:
         how = "type it at the prompt" if env.stdin_isatty else "pipe it on stdin"

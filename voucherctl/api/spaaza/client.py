@@ -11,8 +11,23 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from voucherctl.api.spaaza.login_answer import (
+    LoginAnswer,
+    Session,
+    Unreadable,
+    login_answer,
+    session_answer,
+)
+from voucherctl.api.transport import failures as http_failures
 from voucherctl.core import redact
-from voucherctl.core.errors import ExitCode, VoucherctlError, error_class_for, exit_code_for_status
+from voucherctl.core.errors import (
+    ExitCode,
+    NotSentError,
+    OutcomeUnknownError,
+    VoucherctlError,
+    error_class_for,
+    exit_code_for_status,
+)
 from voucherctl.secrets.sets import SPAAZA_RENEW_HINT, SpaazaCredentials
 
 if TYPE_CHECKING:
@@ -28,6 +43,18 @@ USER_FIELDS = (
 )
 SESSION_ERRORS = frozenset({"no_valid_session", "permission_denied_or_non_existent"})
 CONFIGURATION_ERRORS = frozenset({"no_myprice_app"})  # the app hostname is wrong or missing
+# What a login step that went out and got no usable answer may have done; it is not resent.
+LOGIN_UNKNOWN = (
+    "; the login may or may not have reached Spaaza, so other Spaaza sessions of this user (a "
+    "till, say) may have ended; it was not sent again and nothing was stored: log in again"
+)
+PASSCODE_UNKNOWN = (
+    "; the passcode may or may not have reached Spaaza (which takes a passcode once), so other "
+    "Spaaza sessions of this user may have ended; it was not sent again and nothing was "
+    "stored: log in again for a new passcode"
+)
+LOGIN_DONE = " (Spaaza took the login, so other Spaaza sessions of this user have ended)"
+PASSCODE_DONE = " (Spaaza took the passcode, which serves once: log in again for a new one)"
 
 
 class SpaazaClient:
@@ -98,34 +125,45 @@ class SpaazaClient:
         what = f"list the vouchers of {describe_user(params)}"
         return self._call("GET", "/get-user-vouchers", what, params=params, change=False)
 
-    def login(self, username: str, password: str) -> dict[str, Any]:
-        """``POST /auth/login``: ``session_info``; under two-factor login only the passcode key
-        (and its expiry), wherever the answer puts it (:func:`_login_info`)."""
+    def login(self, username: str, password: str) -> LoginAnswer:
+        """``POST /auth/login``: a session, or under two-factor login the key of the passcode
+        Spaaza emails (:func:`login_answer`). Sent once, never again by itself: a login ends the
+        user's other sessions, emails a passcode and counts toward a lockout."""
         redact.register(password)
-        with _refusal_is_auth():
-            results = self._call(
-                "POST",
-                "/auth/login",
-                "log in to Spaaza",
-                data={"username": username, "password": password},
-                change=False,
-                authenticated=False,
-            )
-        return _login_info(results)
+        data = {"username": username, "password": password}
+        results = self._login_call("/auth/login", "log in to Spaaza", data, LOGIN_UNKNOWN)
+        try:
+            return login_answer(results)
+        except Unreadable as exc:
+            raise Unreadable(f"log in to Spaaza: {_unreadable_login(exc)}{LOGIN_DONE}") from None
 
-    def confirm_passcode(self, passcode: str, passcode_key: str) -> dict[str, Any]:
-        """``POST /auth/session``: trade the emailed two-factor passcode for a session."""
+    def confirm_passcode(self, passcode: str, passcode_key: str) -> Session:
+        """``POST /auth/session``: trade the emailed two-factor passcode for a session. Sent
+        once: a passcode serves once, so sent again it would be refused as wrong."""
         redact.register(passcode, passcode_key)
-        with _refusal_is_auth():
-            results = self._call(
-                "POST",
-                "/auth/session",
-                "confirm the Spaaza passcode",
-                data={"session_passcode": passcode, "session_passcode_key": passcode_key},
-                change=False,
-                authenticated=False,
-            )
-        return _session_info(results)
+        data = {"session_passcode": passcode, "session_passcode_key": passcode_key}
+        what = "confirm the Spaaza passcode"
+        results = self._login_call("/auth/session", what, data, PASSCODE_UNKNOWN)
+        try:
+            return session_answer(results)
+        except Unreadable as exc:
+            raise Unreadable(f"{what}: {_unreadable_login(exc)}{PASSCODE_DONE}") from None
+
+    def _login_call(self, path: str, what: str, data: Mapping[str, str], unknown: str) -> Any:
+        """A login step, sent as a change is (never resent unless it certainly did not leave,
+        or was refused for rate limiting); a refusal is exit 4, an unknown outcome says so."""
+        try:
+            with _refusal_is_auth():
+                return self._call("POST", path, what, data=data, change=True, authenticated=False)
+        except NotSentError:
+            raise
+        except VoucherctlError as exc:
+            if exc.exit_code != ExitCode.OUTCOME_UNKNOWN:
+                raise
+            cause = exc.message.partition("; the change may or may not")[0]
+            raise OutcomeUnknownError(
+                cause + unknown, http_status=exc.http_status, api_error=exc.api_error
+            ) from None
 
     def _change(
         self, method: str, path: str, params: Mapping[str, str], what: str
@@ -156,7 +194,7 @@ class SpaazaClient:
             change=change,
             params=params,
             data=data,
-            headers=self._headers(authenticated),
+            headers=self._headers(authenticated, what),
             rate_limit=_rate_limit_wait,
         )
         body = _json_or_none(response)
@@ -171,12 +209,20 @@ class SpaazaClient:
                 self._on_warning(f"{what}: Spaaza warns: {_warning_text(warning)}")
         return body.get("results")
 
-    def _headers(self, authenticated: bool) -> dict[str, str]:
+    def _headers(self, authenticated: bool, what: str = "use Spaaza") -> dict[str, str]:
         headers = {"X-Spaaza-API-Version": self.api_version, "Accept": "application/json"}
         if authenticated:
             if self.credentials is None:
                 raise error_class_for(ExitCode.AUTH)(f"no Spaaza credentials: {SPAAZA_RENEW_HINT}")
-            headers.update(self.credentials.headers())
+            credentials = self.credentials.headers()
+            unsendable = http_failures.unsendable_header(credentials)
+            if unsendable:  # refused here, before requests would: nothing is sent
+                raise error_class_for(ExitCode.AUTH)(
+                    f"{what}: the Spaaza credentials ({self.credentials.source}) cannot be "
+                    f"sent: their {unsendable} header would hold a line break or another "
+                    f"character no HTTP header carries; nothing was sent; {SPAAZA_RENEW_HINT}"
+                )
+            headers.update(credentials)
         if self.app_hostname:
             # Only with user or privileged auth: admins must leave the app hostname unset.
             headers["X-Spaaza-MyPrice-App-Hostname"] = self.app_hostname
@@ -263,29 +309,8 @@ def _unreadable(response: "Response", what: str, change: bool) -> VoucherctlErro
     return error_class_for(code)(message, http_status=response.status)
 
 
-def _login_info(results: Any) -> dict[str, Any]:
-    """A login's ``session_info``. Under two-factor login (API 1.5.8 and later) Spaaza's own
-    Postman collection reads ``session_passcode_key`` and ``session_passcode_expiry_date`` at
-    the top of ``results``; an answer may also carry them inside ``session_info``. Either way
-    they come back here as one dict (docs/contract.md#wire-facts-spaaza)."""
-    info = results.get("session_info") if isinstance(results, dict) else None
-    info = dict(info) if isinstance(info, dict) else {}
-    for key in ("session_passcode_key", "session_passcode_expiry_date"):
-        if not info.get(key) and isinstance(results, dict) and results.get(key):
-            info[key] = results[key]
-    if not info:
-        raise VoucherctlError(
-            "Spaaza's login answer has neither session_info nor a session_passcode_key"
-        )
-    return _session_info({"session_info": info})
-
-
-def _session_info(results: Any) -> dict[str, Any]:
-    info = results.get("session_info") if isinstance(results, dict) else None
-    if not isinstance(info, dict):
-        raise VoucherctlError("Spaaza's login answer has no session_info")
-    redact.register(*(str(info.get(k) or "") for k in ("session_key", "session_passcode_key")))
-    return info
+def _unreadable_login(exc: Unreadable) -> str:
+    return f"Spaaza's answer is unreadable: {exc.message}; nothing was stored"
 
 
 def _warning_text(warning: Any) -> str:

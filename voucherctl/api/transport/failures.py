@@ -4,10 +4,42 @@ Nothing here names a request's details: URLs and error texts can carry secrets.
 """
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import requests
 
 from voucherctl.core import redact
+from voucherctl.core.errors import UsageError
+
+
+class UnsendableHeaderError(UsageError):
+    """A header that no HTTP request can carry (a line break in it, a leading space, a
+    character outside Latin-1): refused before sending, so nothing left this machine."""
+
+
+def unsendable_header(headers: Mapping[str, Any]) -> str | None:
+    """The name of the first header requests or http.client would refuse to send, or None.
+    (requests refuses it before sending; its error quotes the value, which can be a secret.)"""
+    for name, value in headers.items():
+        try:
+            requests.utils.check_header_validity((name, value))
+            if isinstance(value, str):
+                value.encode("latin-1")
+        except (requests.exceptions.InvalidHeader, UnicodeEncodeError):
+            shown = str(name)
+            return shown if shown.isascii() and shown.isprintable() else "a header name"
+    return None
+
+
+def check_headers(headers: Mapping[str, Any], what: str) -> None:
+    """Raise :class:`UnsendableHeaderError` (exit 2) for a header that cannot be sent."""
+    unsendable = unsendable_header(headers)
+    if unsendable:
+        raise UnsendableHeaderError(
+            f"{what}: the {unsendable} header would hold a line break or another character no "
+            "HTTP header carries; nothing was sent: check the setting or variable it comes from"
+        )
 
 
 def timed_out(exc: requests.RequestException) -> requests.RequestException:

@@ -225,6 +225,7 @@ class HttpClient:
     ) -> "Response | None":
         """One exchange; None when it failed in a way that was safe to retry (after a pause)."""
         host = urlsplit(outgoing.url).netloc
+        http_failures.check_headers(outgoing.headers, what)  # exit 2, never "outcome unknown"
         try:
             return self._exchange_once(outgoing)
         except _AnswerTooLarge:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voucherctl.api.spaaza.client import SpaazaClient
+from voucherctl.api.spaaza.login_answer import LoginAnswer, Session, is_token
 from voucherctl.changes import validate
 from voucherctl.cli import clients, prompt
 from voucherctl.commands.auth.login import (
@@ -66,31 +67,53 @@ def password_login(
         raise UsageError("--username is required when not on a terminal (or use --session)")
     username = validate.email(username, "--username")
     # Spaaza keeps one session per user: a till signed in as this admin would be logged out.
+    # Said before the password is typed on a terminal; after it is read from a pipe, so that a
+    # pipe with no password gets its one error line.
+    if env.stdin_isatty:
+        _warn_other_sessions_end(env, username)
+    password = prompt.secret(env, f"Password of {username}", what="password")
+    if not env.stdin_isatty:
+        _warn_other_sessions_end(env, username)
+
+    client = _client(env, profile, None)
+    answer = client.login(username, password)
+    session = answer.session or _two_factor(env, client, username, answer)
+    _store_session(env, profile, storage, previous, session.user_id, session.key, session.expires)
+
+
+def _warn_other_sessions_end(env: Environment, username: str) -> None:
     env.warn(
         f"logging in ends every other Spaaza session of {username} (a till signed in as the "
         "same user, say); to keep them, store an existing session with --session instead"
     )
-    password = prompt.secret(env, f"Password of {username}", what="password")
 
-    client = _client(env, profile, None)
-    info = client.login(username, password)
-    if not info.get("session_key") and info.get("session_passcode_key"):
-        until = info.get("session_passcode_expiry_date")
-        valid = f" (valid until {until} UTC)" if until else ""
-        env.info(f"Two-factor login: Spaaza has emailed you a passcode{valid}.")
-        passcode = prompt.secret(env, "Passcode", what="passcode")
-        info = client.confirm_passcode(passcode, str(info["session_passcode_key"]))
-    if not info.get("session_key") or not info.get("session_user_id"):
-        raise VoucherctlError("Spaaza's login answer has no session key or user id")
-    _store_session(
-        env,
-        profile,
-        storage,
-        previous,
-        str(info["session_user_id"]),
-        str(info["session_key"]),
-        info.get("session_expires_date"),
+
+def _two_factor(
+    env: Environment, client: SpaazaClient, username: str, answer: LoginAnswer
+) -> Session:
+    """The session for the passcode Spaaza has just emailed. The login is sent by now, so a
+    missing passcode is not a usage error (exit 2 promises nothing was sent): exit 4."""
+    assert answer.passcode_key is not None
+    until = answer.passcode_expires
+    env.info(
+        "Two-factor login: Spaaza has emailed you a passcode"
+        + (f" (valid until {until} UTC)." if until else ".")
     )
+    try:
+        passcode = prompt.secret(env, "Passcode", what="passcode")
+    except UsageError:
+        how = (
+            "log in again and type the emailed passcode at the prompt"
+            if env.stdin_isatty
+            else "give the passcode as a second line on stdin, after the password (a program "
+            "can write it once the email has come), or log in on a terminal"
+        )
+        raise AuthError(
+            f"no passcode {'typed' if env.stdin_isatty else 'on stdin'}: the login of "
+            f"{username} was sent, so other Spaaza sessions of that user have ended and Spaaza "
+            f"emailed a passcode, but nothing was stored; {how}"
+        ) from None
+    return client.confirm_passcode(passcode, answer.passcode_key)
 
 
 def store_session(
@@ -109,7 +132,7 @@ def store_session(
     if not user_id:
         raise UsageError("--session-user-id is required when not on a terminal")
     user_id = validate.numeric_id(user_id, "--session-user-id")
-    key = prompt.secret(env, "Session key", what="session key")
+    key = _header_word(prompt.secret(env, "Session key", what="session key"), "session key")
     _check(env, profile, SpaazaCredentials(source="login", user_id=user_id, session_key=key))
     _store_session(env, profile, storage, previous, user_id, key, None)
 
@@ -120,9 +143,19 @@ def store_token(
     """Store a privileged bearer token (from a prompt or stdin) once Spaaza has accepted it."""
     previous = SpaazaEntry.of(profile)
     settings.apply(env, profile)
-    token = prompt.secret(env, "Privileged token", what="token")
+    token = _header_word(prompt.secret(env, "Privileged token", what="token"), "token")
     _check(env, profile, SpaazaCredentials(source="login", token=token))
     _store(env, profile, storage, previous, None, token, "privileged token")
+
+
+def _header_word(secret: str, what: str) -> str:
+    """A session key or token as every request's header will carry it; exit 2 before sending
+    one no header can (its value is never shown)."""
+    if not is_token(secret):
+        raise UsageError(
+            f"the {what} must be a single word of printable ASCII (no spaces); nothing was sent"
+        )
+    return secret
 
 
 def _client(
