@@ -3,7 +3,9 @@
 import csv
 import hashlib
 import json
+import os
 import re
+import secrets
 import shutil
 import tempfile
 from array import array
@@ -89,12 +91,18 @@ def digest(values: Mapping[str, str]) -> str:
 
 
 class Source:
-    """The input file; stdin is copied to a temporary file first, so it can be read twice
-    (once to validate everything, once to send) without holding it in memory."""
+    """The input file; stdin is copied to a file first, so it can be read twice (once to
+    validate everything, once to send) without holding it in memory.
 
-    def __init__(self, name: str, stdin: IO[str]) -> None:
+    The copy goes to ``spool`` (the data directory's ``stdin/``), locked while the run holds
+    it: a copy whose run was killed is removed by the next run that copies stdin.
+    """
+
+    def __init__(self, name: str, stdin: IO[str], *, spool: Path | None = None) -> None:
         self.name = name
+        self._spool = spool
         self._temporary: Path | None = None
+        self._lock_fd: int | None = None
         if name == "-":
             self.path = self._copy(stdin, "stdin")
             return
@@ -118,10 +126,9 @@ class Source:
             raise UsageError(f"--from {escape_control(name)}: {what}; give a CSV file")
 
     def _copy(self, stream: IO[str], what: str) -> Path:
-        """A stream copied to a private temporary file, so that it can be read twice (once to
-        validate everything, once to send) without holding it in memory."""
-        with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as copy:
-            self._temporary = Path(copy.name)
+        """A stream copied to a private file, so that it can be read twice (once to validate
+        everything, once to send) without holding it in memory."""
+        with self._open_copy() as copy:
             try:
                 _copy_bytes(stream, copy)
             except (OSError, ValueError) as exc:
@@ -130,7 +137,31 @@ class Source:
                     f"--from {escape_control(self.name)}: cannot read {what} ({_why(exc)}); pipe "
                     "the CSV in, or give --from FILE"
                 ) from None
+        assert self._temporary is not None
         return self._temporary
+
+    def _open_copy(self) -> IO[bytes]:
+        if self._spool is None:
+            copy = tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False)  # noqa: SIM115
+            self._temporary = Path(copy.name)
+            return copy
+        from voucherctl.private_files import open_private, private_folder
+        from voucherctl.storage.engines import try_lock
+
+        try:
+            private_folder(self._spool)
+            _remove_abandoned(self._spool)
+            path = self._spool / f"{os.getpid()}-{secrets.token_hex(4)}.csv"
+            fd = open_private(path, os.O_RDWR | os.O_TRUNC)
+        except OSError as exc:
+            raise UsageError(
+                f"--from {escape_control(self.name)}: cannot keep a copy of the input in "
+                f"{escape_control(str(self._spool))} ({_why(exc)}); nothing was sent. Make the "
+                "data directory writable, or give --from FILE"
+            ) from None
+        try_lock(fd)
+        self._temporary, self._lock_fd = path, fd
+        return open(os.dup(fd), "wb")
 
     def unused_columns(self, operation: Operation[Any]) -> list[str]:
         """Columns of the header that ``operation`` does not take (they are ignored)."""
@@ -141,6 +172,10 @@ class Source:
     def close(self) -> None:
         if self._temporary:
             self._temporary.unlink(missing_ok=True)
+            self._temporary = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def identity(self) -> str:
         """What names this input for the default journal: its path, or "stdin" for any stream.
@@ -148,7 +183,7 @@ class Source:
         Not a stream's content: the same rows piped in another order, or with one more, are
         the same run (rows are known by their requests), never a new one that sends them all.
         """
-        return "stdin" if self._temporary is not None else str(self.path.resolve())
+        return "stdin" if self._temporary is not None else str(self.path.resolve())  # open
 
     def rows(
         self, operation: Operation[Any], fills: Fills, *, identify: bool = True
@@ -156,6 +191,22 @@ class Source:
         """Every data row, validated, with its line number (the header is line 1)."""
         with self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             yield from _rows(handle, operation, fills, self.name, identify)
+
+
+def _remove_abandoned(spool: Path) -> None:
+    """Copies of stdin whose run is gone (killed before it could remove its copy)."""
+    from voucherctl.storage.engines import try_lock
+
+    for path in spool.glob("*.csv"):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            if try_lock(fd):
+                path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
 
 
 def _why(exc: Exception) -> str:

@@ -46,6 +46,7 @@ COMMANDS = {
     "vouchers": "vouchers:vouchers",
     "doctor": "doctor:doctor",
     "audit": "audit:audit",
+    "runs": "runs:runs",
     "completion": "completion:completion",
 }
 GROUPS = {

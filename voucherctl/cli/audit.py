@@ -1,4 +1,4 @@
-"""``voucherctl audit``: the changes voucherctl made from this machine, newest first."""
+"""``voucherctl audit``: the changes voucherctl made, from the ledger, newest first."""
 
 import calendar
 import re
@@ -8,11 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from voucherctl import output
-from voucherctl.audit_log import CHANGE_COMMANDS, Filter, log_path, read
+from voucherctl import config, output
+from voucherctl.audit_log import CHANGE_COMMANDS
 from voucherctl.cli.command import environment
 from voucherctl.errors import UsageError
 from voucherctl.text import escape_control
+
+
+def _error(entry: dict[str, Any]) -> str:
+    error = entry.get("error")
+    return str(error.get("message") or "") if isinstance(error, dict) else ""
 
 
 def _identifiers(entry: dict[str, Any]) -> str:
@@ -37,13 +42,15 @@ AUDIT_COLUMNS = [
     output.Column("Identifiers", _identifiers, min_width=16),  # "voucher_id=35735" whole
     output.Column("Profile", lambda r: r.get("profile"), no_wrap=True),
     output.Column("User", lambda r: r.get("user"), min_width=4),
+    output.Column("Machine", lambda r: r.get("machine"), min_width=7),
     output.Column("Host", lambda r: r.get("host"), min_width=7),
+    output.Column("Error", _error, min_width=5),
 ]
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def since_epoch(text: str, *, now: float | None = None) -> float:
+def since_epoch(text: str, *, now: float | None = None, option: str = "--since") -> float:
     """``24h``, ``7d``, ``30m``, ``2w`` ago, or a UTC date ``2026-11-23`` / ``2026-11-23T10:00``."""
     relative = _RELATIVE.match(text.strip().lower())
     if relative:
@@ -55,7 +62,7 @@ def since_epoch(text: str, *, now: float | None = None) -> float:
         except ValueError:
             continue
     raise UsageError(
-        f"--since {escape_control(text)!r}: give a span like 24h, 7d, 30m, or a UTC date "
+        f"{option} {escape_control(text)!r}: give a span like 24h, 7d, 30m, or a UTC date "
         "like 2026-11-23 or 2026-11-23T10:00"
     )
 
@@ -67,11 +74,21 @@ def _option(name: str, metavar: str, text: str) -> Any:
 Since = Annotated[
     str | None, _option("--since", "WHEN", "Only changes since 24h, 7d, ... or a UTC date.")
 ]
+Until = Annotated[
+    str | None,
+    _option("--until", "WHEN", "Only changes up to 24h, 7d, ... ago or up to a UTC date."),
+]
 Command = Annotated[
     str | None, _option("--command", "NAME", f"Only this command: {', '.join(CHANGE_COMMANDS)}.")
 ]
 User = Annotated[
-    str | None, _option("--user", "ID", "Only changes for this user (id, member number, email).")
+    str | None,
+    _option(
+        "--user",
+        "ID",
+        "Only changes for this user (id, member number, email), and changes on vouchers "
+        "that user held.",
+    ),
 ]
 Voucher = Annotated[str | None, _option("--voucher", "ID", "Only this voucher (key, id, code).")]
 Group = Annotated[str | None, _option("--group", "ID", "Only this voucher group.")]
@@ -90,6 +107,7 @@ Limit = Annotated[
 def audit(
     ctx: typer.Context,
     since: Since = None,
+    until: Until = None,
     command: Command = None,
     user: User = None,
     voucher: Voucher = None,
@@ -97,11 +115,12 @@ def audit(
     host: Host = None,
     limit: Limit = None,
 ) -> None:
-    """Who changed what, and when: every change made with voucherctl on this machine, newest
-    first.
+    """Who changed what, and when: every change made with voucherctl, newest first, from the
+    ledger (on PostgreSQL: the whole team's).
 
-    Each entry has the time (UTC), OS user, profile, host, command, the request's identifiers
-    and the outcome. The log is audit.jsonl in the data directory (VOUCHERCTL_DATA_DIR).
+    Each entry has the time (UTC), OS user, machine, profile, host, command, the request's
+    identifiers, the outcome and the error. The ledger is ledger.sqlite3 in the data directory
+    (VOUCHERCTL_DATA_DIR), or where VOUCHERCTL_LEDGER points.
     --profile NAME (or VOUCHERCTL_PROFILE) shows only that profile's changes, --sandbox only
     the sandbox's.
 
@@ -122,14 +141,38 @@ def audit(
         raise UsageError(f"--limit must be 1 or more, not {limit}")
     if limit is None and env.output_format() == "table":
         limit = max(shutil.get_terminal_size().lines - 8, 10)
+    from voucherctl.storage.location import open_ledger
+    from voucherctl.storage.reading import Filter
+    from voucherctl.storage.reading import audit as read
+
     where = Filter(
-        since=since_epoch(since) if since else None,
+        since=_stamp(since_epoch(since)) if since else None,
+        until=_stamp(since_epoch(until, option="--until")) if until else None,
         command=command,
         user=user,
         voucher=voucher,
         group=group,
         profile="sandbox" if env.options.sandbox else env.options.profile,
-        host=host,
+        host=_host(host) if host else None,
     )
-    entries = read(log_path(env.environ), where, limit=limit)
-    output.print_list(env, entries, AUDIT_COLUMNS, title="Audit log, newest first")
+    ledger = open_ledger(env, changes=False)
+    try:
+        entries, total = read(ledger, where, limit=limit)
+    finally:
+        ledger.close()
+    title = "Audit log, newest first"
+    if len(entries) < total:
+        title += f" (showing {len(entries)} of {total}; --limit N for more)"
+    output.print_list(env, entries, AUDIT_COLUMNS, title=title)
+
+
+def _stamp(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _host(url: str) -> str:
+    """A host as records name it: the one spelling base URLs are given in; "sandbox" as is."""
+    try:
+        return config.validate_base_url(url, what="--host")
+    except UsageError:
+        return url

@@ -202,11 +202,9 @@ def _stop_quietly(signum: int, frame: Any) -> None:
 def reset(ctx: typer.Context, state: StatePath = None) -> None:
     """Drop all sandbox state and seed it afresh, and forget the bulk runs made against it.
 
-    Bulk runs with --sandbox keep their journals in the data directory; after a reset the same
-    file runs anew. Journals given with --journal are yours to remove.
+    The ledger's records of changes and runs made with --sandbox are forgotten with its state:
+    after a reset the same file runs anew.
     """
-    from voucherctl.bulk.forget import forget_runs
-    from voucherctl.bulk.runner import journals_folder
     from voucherctl.sandbox import reset_state
 
     env = environment(ctx)
@@ -218,11 +216,22 @@ def reset(ctx: typer.Context, state: StatePath = None) -> None:
         raise UsageError(f"--state {shown!r} cannot hold the sandbox's database ({exc})") from None
     env.info(f"sandbox state {path} reset to its seed data")
     if state is None:
-        forgotten, busy = forget_runs(journals_folder(env), host=config.SANDBOX_NAME)
-        if forgotten:
-            env.info(f"forgot {forgotten} bulk run(s) made against the sandbox")
-        for journal in busy:
-            env.warn(f"the bulk run of {journal} is still running; its journal is kept")
+        _forget_sandbox_runs(env)
+
+
+def _forget_sandbox_runs(env: Any) -> None:
+    from voucherctl.storage.location import open_ledger
+    from voucherctl.storage.reading import forget_host
+
+    ledger = open_ledger(env, changes=False)
+    try:
+        forgotten, busy = forget_host(ledger, config.SANDBOX_NAME)
+    finally:
+        ledger.close()
+    if forgotten:
+        env.info(f"forgot {forgotten} bulk run(s) made against the sandbox")
+    for name in busy:
+        env.warn(f"the bulk run {escape_control(name)} is still running; it is kept")
 
 
 def info(ctx: typer.Context) -> None:

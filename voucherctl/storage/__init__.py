@@ -1,0 +1,16 @@
+"""Storage: what voucherctl remembers between commands, and on which engine.
+
+This package owns the ledger (docs/contract.md#the-ledger): one record of every change
+voucherctl makes (single commands and bulk rows), of the bulk runs that made them, and of the
+processes that hold those runs. Bulk runs, resume, the guard across runs, ``audit`` and ``runs``
+read it; nothing else keeps a copy.
+
+- ``location``: where the ledger is (``VOUCHERCTL_LEDGER``, config.toml's ``ledger``, or
+  ``ledger.sqlite3`` in the data directory) and opening it;
+- ``engines``: SQLite (the default, one machine) and PostgreSQL (a team), behind one interface:
+  serialised write transactions, and locks that die with the process holding them;
+- ``migrations``: the schema, one numbered step at a time, the same on both engines;
+- ``ledger``: sessions, runs, and the per-row guard that keeps every change at most once;
+- ``reading``: what ``audit`` and ``runs`` show;
+- ``imports``: journals and ``audit.jsonl`` written by earlier versions, imported once.
+"""
