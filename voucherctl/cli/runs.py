@@ -43,7 +43,9 @@ ROW_COLUMNS = [
     ),
 ]
 
-Action = Annotated[str | None, typer.Argument(metavar="[show NAME]", show_default=False)]
+Action = Annotated[
+    str | None, typer.Argument(metavar="[show NAME | import LEDGER]", show_default=False)
+]
 Name = Annotated[str | None, typer.Argument(metavar="", show_default=False, hidden=True)]
 Live = Annotated[bool, typer.Option("--live", help="Only runs a voucherctl is running now.")]
 Command = Annotated[
@@ -71,6 +73,8 @@ def runs(
 ) -> None:
     """The bulk runs in the ledger, newest first: name, command, state, rows by outcome, who
     ran it on which machine, against which host. `runs show NAME` lists one run's rows.
+    `runs import LEDGER` copies the runs and changes of another ledger (a machine's
+    ledger.sqlite3) into this one, once: how a machine's history joins a team's ledger.
 
     On a PostgreSQL ledger these are the team's runs.
 
@@ -80,12 +84,17 @@ def runs(
       voucherctl runs --live                  # what is running now, here or elsewhere
       voucherctl runs --command handout --limit 5
       voucherctl runs show monthly-2026-11 -o json
+      VOUCHERCTL_LEDGER=postgresql://ledger.example/voucherctl \\
+        voucherctl runs import ~/.local/share/voucherctl/ledger.sqlite3
     """
     from voucherctl.storage.location import open_ledger
 
     env = environment(ctx)
-    if action not in (None, "show") or (action == "show" and not name) or (name and not action):
-        raise UsageError("give 'voucherctl runs' to list the runs, or 'voucherctl runs show NAME'")
+    if action not in (None, "show", "import") or bool(action) != bool(name):
+        raise UsageError(
+            "give 'voucherctl runs' to list the runs, 'voucherctl runs show NAME' for one run's "
+            "rows, or 'voucherctl runs import LEDGER' to copy another ledger into this one"
+        )
     if command is not None and command not in CHANGE_COMMANDS:
         raise UsageError(
             f"--command {escape_control(command)!r}: give one of {', '.join(CHANGE_COMMANDS)}"
@@ -94,9 +103,32 @@ def runs(
         raise UsageError(f"--limit must be 1 or more, not {limit}")
     ledger = open_ledger(env, changes=False)
     try:
+        if action == "import":
+            assert name is not None
+            _import(env, ledger, name)
+            return
         _show(env, ledger, name, command=command, live=live, limit=limit)
     finally:
         ledger.close()
+
+
+def _import(env: Any, ledger: Any, name: str) -> None:
+    from pathlib import Path
+
+    from voucherctl.storage.moving import import_ledger
+
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise UsageError(f"runs import {escape_control(name)}: no such ledger file")
+    counted = import_ledger(ledger, path)
+    if counted is None:
+        env.info(f"{escape_control(name)} was already imported into {ledger.shown}; nothing to do")
+        return
+    runs, changes = counted
+    env.info(
+        f"imported {runs} run(s) and {changes} changes from {escape_control(name)} into "
+        f"{ledger.shown}; {escape_control(name)} is unchanged"
+    )
 
 
 def _show(
