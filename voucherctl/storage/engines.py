@@ -71,6 +71,10 @@ class Engine:
     def transaction(self, guard: str | None = None) -> Any:
         raise NotImplementedError
 
+    def read(self) -> Any:
+        """Statements that only read, outside any write transaction (nobody waits for them)."""
+        raise NotImplementedError
+
     def hold(self, session: int) -> None:
         """Take the lock of ``session`` (this process's), held until the process ends."""
         raise NotImplementedError
@@ -123,6 +127,17 @@ class SqliteEngine(Engine):
                 if isinstance(exc, sqlite3.Error | OSError):
                     raise self.failed(exc) from None
                 raise
+            finally:
+                cursor.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Transaction]:
+        with self.lock:
+            cursor = self._db.cursor()
+            try:
+                yield Transaction(cursor, postgres=False)
+            except (sqlite3.Error, OSError) as exc:
+                raise self.failed(exc) from None
             finally:
                 cursor.close()
 
@@ -193,6 +208,15 @@ class PostgresEngine(Engine):
                     if guard is not None:
                         tx.run("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (guard,))
                     yield tx
+            except self._errors as exc:
+                raise self.failed(exc) from None
+
+    @contextmanager
+    def read(self) -> Iterator[Transaction]:
+        with self.lock:
+            try:
+                with self._db.cursor() as cursor:
+                    yield Transaction(cursor, postgres=True)
             except self._errors as exc:
                 raise self.failed(exc) from None
 

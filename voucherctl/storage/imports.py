@@ -15,7 +15,8 @@ from typing import Any
 
 from voucherctl.errors import UsageError
 from voucherctl.storage.engines import Transaction
-from voucherctl.storage.ledger import SENT, Ledger, add_subjects, now
+from voucherctl.storage.ledger import SENT, Ledger, now
+from voucherctl.storage.subjects import add_subjects
 from voucherctl.text import escape_control
 
 AUDIT_FILE = "audit.jsonl"
@@ -33,10 +34,10 @@ def import_data_folder(ledger: Ledger, data: Path) -> None:
     if not audit.is_file() and not journals:
         return
     done = _imported(ledger)
-    if audit.is_file() and str(audit) not in done:
+    if audit.is_file() and _key(ledger, audit) not in done:
         _import_audit(ledger, audit)
     for path in journals:
-        if str(path) not in done and _header(path).get("voucherctl_journal") == FORMAT:
+        if _key(ledger, path) not in done and _header(path).get("voucherctl_journal") == FORMAT:
             import_journal(ledger, path, name=path.stem, named=False)
 
 
@@ -51,7 +52,7 @@ def import_journal(
 ) -> None:
     """A journal file, read only, as the run ``name``; once. ``expect``: the command and host
     the run has (a journal of another is refused). A file that is no journal is left alone."""
-    if str(path) in _imported(ledger) or not _is_file(path):
+    if _key(ledger, path) in _imported(ledger) or not _is_file(path):
         return
     header = _header(path)
     if header.get("voucherctl_journal") not in (FORMAT, LEGACY_FORMAT):
@@ -70,7 +71,7 @@ def import_journal(
         run = _import_run(tx, ledger, header, name, named, started, finished)
         for key, (line, state, change) in rows.items():
             _import_row(tx, ledger, header, run, key, line, state, change)
-        tx.run("INSERT INTO imports (source, time) VALUES (?, ?)", (str(path), now()))
+        tx.run("INSERT INTO imports (source, time) VALUES (?, ?)", (_key(ledger, path), now()))
 
 
 def _import_run(
@@ -209,11 +210,12 @@ def _import_audit(ledger: Ledger, path: Path) -> None:
             found = tx.one(
                 "INSERT INTO changes (time, settled, os_user, machine, profile, host, command, "
                 "identifiers, digest, outcome, exit_code, error, ref) "
-                "VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     str(entry.get("first") or ""),
                     str(entry.get("time") or ""),
                     str(entry.get("user") or "unknown"),
+                    ledger.who.machine,  # the log was this machine's
                     str(entry.get("profile") or ""),
                     str(entry.get("host") or ""),
                     str(entry.get("command") or ""),
@@ -227,7 +229,12 @@ def _import_audit(ledger: Ledger, path: Path) -> None:
             )
             assert found is not None
             add_subjects(tx, int(found[0]), ids)
-        tx.run("INSERT INTO imports (source, time) VALUES (?, ?)", (str(path), now()))
+        tx.run("INSERT INTO imports (source, time) VALUES (?, ?)", (_key(ledger, path), now()))
+
+
+def _key(ledger: Ledger, path: Path) -> str:
+    """A file as ``imports`` knows it: machines sharing a ledger may have the same paths."""
+    return f"{ledger.who.machine}:{path}"
 
 
 def _imported(ledger: Ledger) -> set[str]:

@@ -28,21 +28,11 @@ from voucherctl.errors import UsageError
 from voucherctl.redact import scrub
 from voucherctl.storage.engines import Engine, Transaction
 from voucherctl.storage.migrations import migrate
+from voucherctl.storage.subjects import add_subjects
 from voucherctl.text import escape_control
 
 SENT, OK, FAILED, UNKNOWN = "sent", "ok", "failed", "unknown"
 REPEATABLE = frozenset({"lock", "unlock"})  # set a state: safe to run again
-USER_KEYS = (
-    "userId",
-    "user_id",
-    "member_number",
-    "username",
-    "authentication_point_identifier",
-    "auxiliary_identifier",
-)
-VOUCHER_KEYS = ("voucher_key", "voucher_id", "third_party_id", "voucherCode", "voucherId")
-GROUP_KEYS = ("voucherGroupId", "group")
-_SUBJECTS = (("user", USER_KEYS), ("voucher", VOUCHER_KEYS), ("group", GROUP_KEYS))
 
 
 class RunRefused(UsageError):
@@ -254,14 +244,15 @@ class Ledger:
         ``row``: the row's key and line in ``run``. ``resend``: a row the run left unknown,
         sent again (--retry-unknown).
         """
+        if run is not None and row is not None and not resend:
+            with self.engine.read() as tx:  # a row its run did: no write lock to wait for
+                done = tx.one(_OWN, (run.id, row[0]))
+            if done is not None and done[1] == OK:
+                return Decision("done", int(done[0]))
         guard = f"{request.host}\n{request.command}\n{request.digest}"
         with self.engine.transaction(guard=guard) as tx:
             if run is not None and row is not None and not resend:
-                own = tx.one(
-                    "SELECT id, outcome, session FROM changes WHERE run_id = ? AND row_key = ? "
-                    "ORDER BY id DESC LIMIT 1",
-                    (run.id, row[0]),
-                )
+                own = tx.one(_OWN, (run.id, row[0]))
                 if own is not None and own[1] != FAILED:
                     return self._own(own)
             in_flight = tx.all(
@@ -275,6 +266,19 @@ class Ledger:
                 if by is not None:
                     return Decision("elsewhere", by=by)
             return Decision("send", self._insert(tx, request, run, row))
+
+    def done_rows(self, run: Run, keys: list[str]) -> set[str]:
+        """Which of the row ``keys`` ``run`` did (ok)."""
+        if not keys:
+            return set()
+        marks = ", ".join("?" for _ in keys)
+        with self.engine.read() as tx:
+            found = tx.all(
+                f"SELECT row_key FROM changes WHERE run_id = ? AND outcome = ? "
+                f"AND row_key IN ({marks})",
+                (run.id, OK, *keys),
+            )
+        return {str(row[0]) for row in found}
 
     def done_elsewhere(self, request: Request, run: Run) -> str | None:
         """Who did ``request`` (or left it unknown) on its host outside ``run``, if anyone."""
@@ -350,6 +354,10 @@ class Ledger:
                 add_subjects(tx, change, identifiers)
 
 
+_OWN = (
+    "SELECT id, outcome, session FROM changes WHERE run_id = ? AND row_key = ? "
+    "ORDER BY id DESC LIMIT 1"
+)
 _SAME = "digest = ? AND host = ? AND command = ?"
 
 
@@ -374,18 +382,6 @@ def _elsewhere(tx: Transaction, request: Request, run: Run) -> str | None:
 
 
 _RUN = "SELECT id, name, command, host, holder, last_started, finished FROM runs"
-
-
-def add_subjects(tx: Transaction, change: int, identifiers: Mapping[str, Any]) -> None:
-    """Who and what ``identifiers`` name, for audit's filters."""
-    for kind, keys in _SUBJECTS:
-        for key in keys:
-            value = identifiers.get(key)
-            if value not in (None, ""):
-                tx.run(
-                    "INSERT INTO subjects (change_id, kind, value) VALUES (?, ?, ?)",
-                    (change, kind, str(value)),
-                )
 
 
 def _holder(found: tuple[Any, ...]) -> str:

@@ -10,7 +10,8 @@ import sqlite3
 from pathlib import Path
 
 from voucherctl.errors import UsageError
-from voucherctl.storage.ledger import Ledger, add_subjects, now
+from voucherctl.storage.ledger import Ledger, now
+from voucherctl.storage.subjects import add_subjects
 from voucherctl.text import escape_control
 
 _RUN_COLUMNS = (

@@ -166,18 +166,25 @@ def _run(ledger: Ledger, tx: Transaction, row: tuple[Any, ...]) -> dict[str, Any
 
 
 def forget_host(ledger: Ledger, host: str) -> tuple[int, list[str]]:
-    """Forget the runs and changes made against ``host`` (the sandbox, once reset); a run a
-    process holds is kept. Returns how many runs were forgotten, and the names of those kept."""
+    """Forget the runs and changes this machine made against ``host`` (the sandbox, once
+    reset); a run a process holds is kept. Returns how many runs were forgotten, and the names
+    of those kept."""
+    machine = ledger.who.machine
     with ledger.engine.transaction() as tx:
-        held = tx.all("SELECT id, name, holder FROM runs WHERE host = ?", (host,))
+        held = tx.all(
+            "SELECT id, name, holder FROM runs WHERE host = ? AND machine = ?", (host, machine)
+        )
         busy = [(id_, name) for id_, name, holder in held if ledger.alive(holder)]
         keep = [id_ for id_, _ in busy] or [-1]
         marks = ", ".join("?" for _ in keep)
-        gone = f"host = ? AND (run_id IS NULL OR run_id NOT IN ({marks}))"
+        gone = f"host = ? AND machine = ? AND (run_id IS NULL OR run_id NOT IN ({marks}))"
         tx.run(
             f"DELETE FROM subjects WHERE change_id IN (SELECT id FROM changes WHERE {gone})",
-            [host, *keep],
+            [host, machine, *keep],
         )
-        tx.run(f"DELETE FROM changes WHERE {gone}", [host, *keep])
-        tx.run(f"DELETE FROM runs WHERE host = ? AND id NOT IN ({marks})", [host, *keep])
+        tx.run(f"DELETE FROM changes WHERE {gone}", [host, machine, *keep])
+        tx.run(
+            f"DELETE FROM runs WHERE host = ? AND machine = ? AND id NOT IN ({marks})",
+            [host, machine, *keep],
+        )
     return len(held) - len(busy), [name for _, name in busy]
