@@ -454,6 +454,32 @@ def test_what_an_earlier_version_recorded_is_imported_once_and_never_resent(
     assert vouchers_per_user(sandbox, users) == Counter()
 
 
+def test_an_unfinished_default_journal_of_an_earlier_version_is_resumed(sandbox, tmp_path) -> None:
+    """Catches the upgrade forgetting a run an earlier version left unfinished in the data
+    directory: the same command on the same file must go on with it, not send its rows again."""
+    import hashlib
+
+    users = [103450, 103451, 103452]
+    source = users_file(tmp_path / "users.csv", users)
+    key = json.dumps(["handout", sandbox.url, [], str(source.resolve())])
+    journals = tmp_path / "data" / "journals"
+    journals.mkdir(parents=True)
+    journal = journals / f"handout-{hashlib.sha256(key.encode()).hexdigest()[:16]}.jsonl"
+    header = {"voucherctl_journal": 2, "command": "handout", "host": sandbox.url, "fixed": {}}
+    done = {"row": f"{_digest({'userId': '103450', 'voucherGroupId': GROUP})}/0", "line": 2}
+    records = [header, {"run": "start", "time": "2026-11-01T10:00:00Z"}, {**done, "state": "ok"}]
+    journal.write_text("".join(json.dumps(r) + "\n" for r in records))
+    kept = journal.read_bytes()
+
+    resumed = sandbox.run("handout", "--from", str(source))
+
+    assert resumed.exit_code == 0, resumed.stderr
+    assert "resuming the run started 2026-11-01T10:00:00Z" in resumed.stderr
+    assert outcomes(resumed) == Counter({"skipped": 1, "ok": 2})
+    assert journal.read_bytes() == kept
+    assert vouchers_per_user(sandbox, users) == Counter({103451: 1, 103452: 1})
+
+
 def _digest(values: dict[str, str]) -> str:
     from voucherctl.bulk.rows import digest
 
