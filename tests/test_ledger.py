@@ -307,3 +307,19 @@ def test_runs_lists_the_ledgers_runs_and_show_lists_a_runs_rows(sandbox, tmp_pat
     assert live == []
     assert [(r["line"], r["outcome"]) for r in shown] == [(2, "ok"), (3, "ok"), (4, "ok")]
     assert missing.exit_code == 3
+
+
+def test_doctor_checks_the_ledger(sandbox, tmp_path) -> None:
+    """Catches doctor passing on a machine whose ledger cannot be opened (every change would
+    then be refused)."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the ledger's folder must be\n")
+
+    good = json.loads(sandbox.run("doctor", "-o", "json").stdout)
+    bad = sandbox.run("doctor", "-o", "json", VOUCHERCTL_LEDGER=str(blocker / "l.sqlite3"))
+
+    [ledger] = [c for c in good["checks"] if c["name"] == "ledger"]
+    assert ledger["ok"] and "ledger.sqlite3" in ledger["detail"]
+    assert bad.exit_code == 2
+    [broken] = [c for c in json.loads(bad.stdout)["checks"] if c["name"] == "ledger"]
+    assert not broken["ok"] and "l.sqlite3" in broken["detail"]
