@@ -103,6 +103,7 @@ class Source:
         self._spool = spool
         self._temporary: Path | None = None
         self._lock_fd: int | None = None
+        self.unique = False  # set once validation found no request repeated
         if name == "-":
             self.path = self._copy(stdin, "stdin")
             return
@@ -186,11 +187,15 @@ class Source:
         return "stdin" if self._temporary is not None else str(self.path.resolve())  # open
 
     def rows(
-        self, operation: Operation[Any], fills: Fills, *, identify: bool = True
+        self, operation: Operation[Any], fills: Fills, *, identify: bool | str = True
     ) -> Iterator[Row]:
-        """Every data row, validated, with its line number (the header is line 1)."""
+        """Every data row, validated, with its line number (the header is line 1).
+
+        ``identify``: give each valid row its key (False: none); "unique" when no request
+        repeats in the file (as validation found), which spares the index of occurrences."""
         with self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-            yield from _rows(handle, operation, fills, self.name, identify)
+            mode = "unique" if identify is True and self.unique else identify
+            yield from _rows(handle, operation, fills, self.name, mode)
 
 
 def _remove_abandoned(spool: Path) -> None:
@@ -224,7 +229,7 @@ def _copy_bytes(stdin: IO[str], copy: IO[bytes]) -> None:
 
 
 def _rows(
-    handle: IO[str], operation: Operation[Any], fills: Fills, name: str, identify: bool
+    handle: IO[str], operation: Operation[Any], fills: Fills, name: str, identify: bool | str
 ) -> Iterator[Row]:
     # strict: a quote left open would otherwise swallow every row after it into one cell
     reader = csv.reader(handle, strict=True)
@@ -239,7 +244,9 @@ def _rows(
     columns = _check_header([cell.strip() for cell in header], operation, fills, name)
     names = {column: column for column in operation.columns}  # errors speak of the column
     start = reader.line_num + 1
-    requests = RequestIndex()
+    # No index when every request is known to be unique (a file validated with no repeats):
+    # each is its first occurrence, and the run's memory stays flat in its rows.
+    requests = RequestIndex() if identify is True else None
     while True:
         try:
             cells = next(reader)
@@ -255,7 +262,7 @@ def _rows(
         row = _row(line, cells, columns, operation, fills, names)
         if identify and row.error is None:
             request = digest(row.params)
-            first_line, occurrence = requests.note(request, line)
+            first_line, occurrence = requests.note(request, line) if requests else (line, 0)
             row = replace(row, key=f"{request}/{occurrence}", first_line=first_line)
         yield row
 

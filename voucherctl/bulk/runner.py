@@ -118,6 +118,7 @@ def _validate(
         env.warn(f"{_rows(invalid)} invalid: reported as failed, not sent")
     if not total:
         env.warn(f"{source.name} has no rows under its header: nothing to do")
+    source.unique = not repeated
     if repeated:
         more = f" (the first {MAX_LISTED_REPEATS} listed)" if repeated > MAX_LISTED_REPEATS else ""
         consequence = (
