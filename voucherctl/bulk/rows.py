@@ -36,7 +36,7 @@ class Row:
     params: dict[str, str] = field(default_factory=dict)
     error: str | None = None  # set when the row is invalid
     # A valid row's identity: the hash of its request, and which occurrence of that request it
-    # is in the file ("<hash>/0" for the first); how the journal knows it, whatever its line.
+    # is in the file ("<hash>/0" for the first); how the ledger knows it, whatever its line.
     key: str = ""
     first_line: int = 0  # the line of the first occurrence of the same request
 
@@ -179,7 +179,7 @@ class Source:
             self._lock_fd = None
 
     def identity(self) -> str:
-        """What names this input for the default journal: its path, or "stdin" for any stream.
+        """What names this input for the default run: its path, or "stdin" for any stream.
 
         Not a stream's content: the same rows piped in another order, or with one more, are
         the same run (rows are known by their requests), never a new one that sends them all.
