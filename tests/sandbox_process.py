@@ -93,6 +93,12 @@ def base_environment(home: Path) -> dict[str, str]:
     return env
 
 
+def ledger_rows(data: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Read the SQLite ledger of the data directory ``data`` (read only)."""
+    with sqlite3.connect(f"file:{data / 'ledger.sqlite3'}?mode=ro", uri=True, timeout=30) as db:
+        return db.execute(sql, params).fetchall()
+
+
 def run_cli(*args: str, env: dict[str, str], input: str | None = None) -> Done:
     from tests.schema_check import check_run
 

@@ -21,8 +21,19 @@ _VALUE_OPTIONS = frozenset(
     {"-p", "--profile", "-o", "--output", "--timeout", "--max-wait", "--query", "--from"}
 )
 _NOT_JSON = frozenset(
-    {"completion", "schema", "sandbox-serve", "sandbox-reset", "help", "config-set", "config-unset"}
+    {
+        "completion",
+        "schema",
+        "sandbox-serve",
+        "sandbox-reset",
+        "help",
+        "config-set",
+        "config-unset",
+        "runs-import",
+    }
 )
+# Commands whose first argument may be a verb with output of its own: "runs show NAME".
+_VERBS = {"runs": {"show", "import"}}
 # Plain text unless JSON is asked for (-o json|jsonl, VOUCHERCTL_OUTPUT): a value for $(...).
 _PLAIN_UNLESS_ASKED = frozenset({"config-get"})
 CHECKED: set[str] = set()  # the schemas some output was checked against, for coverage tests
@@ -58,7 +69,10 @@ def command_name(args: Sequence[str]) -> str | None:
             skip = True
         elif not word.startswith("-"):
             words.append(word)
-            if words[0] not in GROUPS or len(words) == 2:
+            if (words[0] not in GROUPS and words[0] not in _VERBS) or len(words) == 2:
+                break
+            if words[0] in _VERBS and len(words) == 2 and word not in _VERBS[words[0]]:
+                words.pop()  # an argument, not a verb
                 break
     if not words or all(spec.path[0] != words[0] for spec in SPECS):
         return None

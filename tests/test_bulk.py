@@ -229,13 +229,14 @@ def test_a_mistyped_column_is_named_and_its_rows_stop_the_run(cli, rsps, tmp_pat
 
 
 def _digest(values: dict) -> str:
-    from voucherctl.bulk.rows import digest
+    from voucherctl.storage.ledger import digest
 
     return digest(values)
 
 
 def test_the_request_index_counts_every_repeat_while_growing() -> None:
-    from voucherctl.bulk.rows import RequestIndex, digest
+    from voucherctl.bulk.rows import RequestIndex
+    from voucherctl.storage.ledger import digest
 
     index = RequestIndex(capacity=4)
     noted = [index.note(digest({"userId": str(line % 700)}), line) for line in range(3000)]

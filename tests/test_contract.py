@@ -378,6 +378,7 @@ NOT_JSON = {
     "help",
     "config-set",
     "config-unset",
+    "runs-import",
 }
 
 
@@ -436,5 +437,5 @@ def test_audit_csv_columns_do_not_depend_on_the_records(cli) -> None:
 
     assert empty.exit_code == 0
     assert empty.stdout == (
-        "time,change,user,profile,host,command,identifiers,outcome,exit_code,error\n"
+        "time,change,user,machine,profile,host,command,identifiers,outcome,exit_code,error\n"
     )

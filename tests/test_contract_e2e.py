@@ -1,6 +1,7 @@
 """Every published schema against the real sandbox and the installed CLI: each command's
 -o json output, a bulk row, a dry run and an error (checked by run_cli, tests/schema_check.py)."""
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,6 +58,10 @@ def test_every_schema_describes_what_the_sandbox_prints(sandbox, tmp_path) -> No
     for args in runs:
         done = sandbox.run(*args, "-o", "json") if "-o" not in args else sandbox.run(*args)
         assert done.exit_code == 0, (args, done.stderr)
+    listed = sandbox.run("runs", "-o", "json")
+    assert listed.exit_code == 0, listed.stderr
+    name = json.loads(listed.stdout)[0]["name"]
+    assert sandbox.run("runs", "show", name, "-o", "json").exit_code == 0
     claimed = sandbox.run("claim", *spaaza, "--user-id", USER, "-o", "json")
     assert sandbox.run("redeem", *spaaza, "--user-id", USER, "-o", "json").exit_code == 0
     again = sandbox.run("claim", *spaaza, "--user-id", USER, "-o", "json")

@@ -68,7 +68,9 @@ def test_bulk_row_errors_that_echo_the_token_are_scrubbed_in_output_and_journal(
     result = cli("handout", "--from", str(source), "--journal", str(journal), "-o", "csv")
 
     assert result.exit_code == 8
-    assert_no_secret(result.stdout, result.stderr, journal.read_text())
+    ledger = [p.read_text("latin-1") for p in tmp_path.glob("**/ledger.sqlite3*") if p.is_file()]
+    assert ledger and "echo Bearer ***" in "".join(ledger)  # the row's error, recorded scrubbed
+    assert_no_secret(result.stdout, result.stderr, *ledger)
     assert "echo Bearer ***" in result.stdout
 
 

@@ -532,7 +532,8 @@ def test_found_by_these_properties(arena: Path, args: list[str]) -> None:
     run = _run(args, CONFIGURED)
 
     _check(run)
-    assert run.result.exit_code in (0, 2, 4), run.result.stderr
+    # 8: a --journal PATH names the run and is never opened, so any name runs the rows.
+    assert run.result.exit_code in (0, 2, 4, 8), run.result.stderr
 
 
 @pytest.mark.parametrize("seconds", ["1e10", "1e300"])

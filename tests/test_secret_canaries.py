@@ -105,8 +105,7 @@ def test_no_secret_appears_anywhere(sandbox, tmp_path, monkeypatch, cli) -> None
         seen += [done.stdout, done.stderr]
 
     written = [path.read_text(errors="replace") for path in home.rglob("*") if path.is_file()]
-    assert any("journals" in str(p) for p in home.rglob("*"))  # the bulk runs left journals
-    assert (home / "data" / "audit.jsonl").exists()
+    assert (home / "data" / "ledger.sqlite3").exists()  # the runs and changes are recorded
     for canary in canaries:
         for text in seen + written:
             assert canary not in text

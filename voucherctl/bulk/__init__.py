@@ -1,9 +1,9 @@
-"""Bulk runs: ``--from FILE`` rows sent at most once, journalled, resumable.
+"""Bulk runs: ``--from FILE`` rows sent at most once, recorded in the ledger, resumable.
 
 What users are promised: docs/contract.md#bulk-runs.
 
 - ``rows``: reading and validating the CSV input, streamed;
-- ``journal``: the append-only record that makes a run resumable;
-- ``runner``: the worker pool, rate limits, interruption;
+- ``runner``: naming the run and finding it in the ledger;
+- ``sending``: the worker pool, each row decided in the ledger as it is sent, interruption;
 - ``report``: per-row output, progress and summary.
 """

@@ -23,7 +23,7 @@ def print_dry_run(
 ) -> None:
     """Print the request each row of ``source`` would make."""
     fmt = env.output_format(bulk=True)
-    rows = source.rows(operation, fills, identify=False)  # no journal: no identities needed
+    rows = source.rows(operation, fills, identify=False)  # nothing recorded: no identities needed
     if env.options.query is not None:  # each row's record, queried, on a line of its own
         for row in rows:
             env.stdout.write(output.queried(env, _record(row, operation), one_line=True) + "\n")

@@ -31,7 +31,7 @@ class Outcome:
     exit_code: int
     error: str | None = None  # the message; with the two below, the row's error object
     result: dict[str, Any] | None = None
-    http_status: int | None = None
+    http_status: int | None = None  # of the answer that failed, for the ledger's error object
     api_error: str | None = None
     journal_error: str | None = None  # the outcome could not be recorded: the run stops
     stops_run: "tuple[ExitCode, str] | None" = None  # the run cannot go on: why, and its code
@@ -127,7 +127,7 @@ class Report:
                 self._attention.append(outcome)
             self._progress.row_ended(outcome.outcome in ("failed", "unknown"))
 
-    def summary(self, *, not_started: int = 0, journal: str | None = None) -> str:
+    def summary(self, *, not_started: int = 0, run: str | None = None) -> str:
         seconds = time.monotonic() - self._started
         done = sum(self.counts.values())
         parts = [f"{self.counts[name]} {name}" for name in OUTCOMES if self.counts[name]]
@@ -136,8 +136,8 @@ class Report:
         text += f" in {seconds:.1f} s{rate}"
         if not_started:
             text += f"; {not_started} not started (run the same command again to go on)"
-        if journal:
-            text += f"; journal {journal}"
+        if run:
+            text += f"; run {run}"
         return text
 
     def _csv_cells(self, outcome: Outcome) -> list[Any]:
@@ -167,7 +167,7 @@ class Report:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             self.output_error = (
                 f"stdout stopped taking the rows' outcomes ({reason}); no more rows were "
-                "started. The journal has every outcome: run the same command again to go on"
+                "started. The ledger has every outcome: run the same command again to go on"
             )
 
     def _print_table(self) -> None:
@@ -185,7 +185,7 @@ class Report:
             output.Column("Error", lambda r: (r["error"] or {}).get("message")),
         ]
         records = [outcome.record() for outcome in sorted(self._attention, key=_line)]
-        # A stdout that fails: the summary on stderr still counts them, the journal has them.
+        # A stdout that fails: the summary on stderr still counts them, the ledger has them.
         with suppress(OSError, ValueError):
             output.print_list(self.env, records, columns, title="Rows that need attention")
 

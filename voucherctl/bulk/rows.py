@@ -1,9 +1,9 @@
 """Reading bulk input: a CSV whose header names the API's columns, streamed row by row."""
 
 import csv
-import hashlib
-import json
+import os
 import re
+import secrets
 import shutil
 import tempfile
 from array import array
@@ -15,6 +15,7 @@ from typing import IO, Any
 from voucherctl.changes.operation import Fills, Operation
 from voucherctl.core.errors import UsageError, VoucherctlError
 from voucherctl.core.text import escape_control
+from voucherctl.storage.ledger import digest
 
 MAX_CELL_CHARS = 10_000
 csv.field_size_limit(MAX_CELL_CHARS + 1)  # longer cells are errors, not memory hogs
@@ -37,7 +38,7 @@ class Row:
     params: dict[str, str] = field(default_factory=dict)
     error: str | None = None  # set when the row is invalid
     # A valid row's identity: the hash of its request, and which occurrence of that request it
-    # is in the file ("<hash>/0" for the first); how the journal knows it, whatever its line.
+    # is in the file ("<hash>/0" for the first); how the ledger knows it, whatever its line.
     key: str = ""
     first_line: int = 0  # the line of the first occurrence of the same request
 
@@ -85,19 +86,20 @@ class RequestIndex:
                 self._keys[slot], self._lines[slot], self._counts[slot] = key, line, count
 
 
-def digest(values: Mapping[str, str]) -> str:
-    """A content hash of parameters (or of a row's input, as voucherctl 0.1 journals hold it)."""
-    canonical = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
-
-
 class Source:
-    """The input file; stdin is copied to a temporary file first, so it can be read twice
-    (once to validate everything, once to send) without holding it in memory."""
+    """The input file; stdin is copied to a file first, so it can be read twice (once to
+    validate everything, once to send) without holding it in memory.
 
-    def __init__(self, name: str, stdin: IO[str]) -> None:
+    The copy goes to ``spool`` (the data directory's ``stdin/``), locked while the run holds
+    it: a copy whose run was killed is removed by the next run that copies stdin.
+    """
+
+    def __init__(self, name: str, stdin: IO[str], *, spool: Path | None = None) -> None:
         self.name = name
+        self._spool = spool
         self._temporary: Path | None = None
+        self._lock_fd: int | None = None
+        self.unique = False  # set once validation found no request repeated
         if name == "-":
             self.path = self._copy(stdin, "stdin")
             return
@@ -121,10 +123,9 @@ class Source:
             raise UsageError(f"--from {escape_control(name)}: {what}; give a CSV file")
 
     def _copy(self, stream: IO[str], what: str) -> Path:
-        """A stream copied to a private temporary file, so that it can be read twice (once to
-        validate everything, once to send) without holding it in memory."""
-        with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as copy:
-            self._temporary = Path(copy.name)
+        """A stream copied to a private file, so that it can be read twice (once to validate
+        everything, once to send) without holding it in memory."""
+        with self._open_copy() as copy:
             try:
                 _copy_bytes(stream, copy)
             except (OSError, ValueError) as exc:
@@ -133,7 +134,31 @@ class Source:
                     f"--from {escape_control(self.name)}: cannot read {what} ({_why(exc)}); pipe "
                     "the CSV in, or give --from FILE"
                 ) from None
+        assert self._temporary is not None
         return self._temporary
+
+    def _open_copy(self) -> IO[bytes]:
+        if self._spool is None:
+            copy = tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False)  # noqa: SIM115
+            self._temporary = Path(copy.name)
+            return copy
+        from voucherctl.storage.engines import try_lock
+        from voucherctl.storage.private_files import open_private, private_folder
+
+        try:
+            private_folder(self._spool)
+            _remove_abandoned(self._spool)
+            path = self._spool / f"{os.getpid()}-{secrets.token_hex(4)}.csv"
+            fd = open_private(path, os.O_RDWR | os.O_TRUNC)
+        except OSError as exc:
+            raise UsageError(
+                f"--from {escape_control(self.name)}: cannot keep a copy of the input in "
+                f"{escape_control(str(self._spool))} ({_why(exc)}); nothing was sent. Make the "
+                "data directory writable, or give --from FILE"
+            ) from None
+        try_lock(fd)
+        self._temporary, self._lock_fd = path, fd
+        return open(os.dup(fd), "wb")
 
     def unused_columns(self, operation: Operation[Any]) -> list[str]:
         """Columns of the header that ``operation`` does not take (they are ignored)."""
@@ -144,21 +169,45 @@ class Source:
     def close(self) -> None:
         if self._temporary:
             self._temporary.unlink(missing_ok=True)
+            self._temporary = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def identity(self) -> str:
-        """What names this input for the default journal: its path, or "stdin" for any stream.
+        """What names this input for the default run: its path, or "stdin" for any stream.
 
         Not a stream's content: the same rows piped in another order, or with one more, are
         the same run (rows are known by their requests), never a new one that sends them all.
         """
-        return "stdin" if self._temporary is not None else str(self.path.resolve())
+        return "stdin" if self._temporary is not None else str(self.path.resolve())  # open
 
     def rows(
-        self, operation: Operation[Any], fills: Fills, *, identify: bool = True
+        self, operation: Operation[Any], fills: Fills, *, identify: bool | str = True
     ) -> Iterator[Row]:
-        """Every data row, validated, with its line number (the header is line 1)."""
+        """Every data row, validated, with its line number (the header is line 1).
+
+        ``identify``: give each valid row its key (False: none); "unique" when no request
+        repeats in the file (as validation found), which spares the index of occurrences."""
         with self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-            yield from _rows(handle, operation, fills, self.name, identify)
+            mode = "unique" if identify is True and self.unique else identify
+            yield from _rows(handle, operation, fills, self.name, mode)
+
+
+def _remove_abandoned(spool: Path) -> None:
+    """Copies of stdin whose run is gone (killed before it could remove its copy)."""
+    from voucherctl.storage.engines import try_lock
+
+    for path in spool.glob("*.csv"):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            if try_lock(fd):
+                path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
 
 
 def _why(exc: Exception) -> str:
@@ -176,7 +225,7 @@ def _copy_bytes(stdin: IO[str], copy: IO[bytes]) -> None:
 
 
 def _rows(
-    handle: IO[str], operation: Operation[Any], fills: Fills, name: str, identify: bool
+    handle: IO[str], operation: Operation[Any], fills: Fills, name: str, identify: bool | str
 ) -> Iterator[Row]:
     # strict: a quote left open would otherwise swallow every row after it into one cell
     reader = csv.reader(_Lines(handle, name), strict=True)
@@ -191,7 +240,9 @@ def _rows(
     columns = _check_header([cell.strip() for cell in header], operation, fills, name)
     names = {column: column for column in operation.columns}  # errors speak of the column
     start = reader.line_num + 1
-    requests = RequestIndex()
+    # No index when every request is known to be unique (a file validated with no repeats):
+    # each is its first occurrence, and the run's memory stays flat in its rows.
+    requests = RequestIndex() if identify is True else None
     while True:
         try:
             cells = next(reader)
@@ -207,7 +258,7 @@ def _rows(
         row = _row(line, cells, columns, operation, fills, names)
         if identify and row.error is None:
             request = digest(row.params)
-            first_line, occurrence = requests.note(request, line)
+            first_line, occurrence = requests.note(request, line) if requests else (line, 0)
             row = replace(row, key=f"{request}/{occurrence}", first_line=first_line)
         yield row
 

@@ -1,4 +1,4 @@
-"""A bulk run from start to end: validate every row, find the run's journal, send the rows.
+"""A bulk run from start to end: validate every row, find the run in the ledger, send the rows.
 
 What users are promised (docs/contract.md#bulk-runs): no row is ever sent twice unless
 ``--retry-unknown``, every row ends ok, failed, skipped or unknown, a run that did not finish
@@ -6,9 +6,7 @@ goes on where it stopped, and a finished one is not run again by accident.
 """
 
 import hashlib
-import io
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,32 +14,28 @@ from typing import Any, Generic
 
 from voucherctl.api.transport.pacing import Pacer
 from voucherctl.bulk.dry_run import print_dry_run
-from voucherctl.bulk.journal import Journal
-from voucherctl.bulk.rows import Source, digest
+from voucherctl.bulk.rows import Source
 from voucherctl.bulk.sending import send_rows
 from voucherctl.changes.operation import BulkOptions, Client, Fills, Operation
-from voucherctl.core.errors import (
-    DoneElsewhereError,
-    ExitCode,
-    InvalidRowsError,
-    RunFinishedError,
-    UsageError,
-)
+from voucherctl.core.errors import DoneElsewhereError, ExitCode, InvalidRowsError, UsageError
 from voucherctl.core.text import escape_control
-from voucherctl.storage import audit_log, config
+from voucherctl.storage import config
+from voucherctl.storage.ledger import REPEATABLE, Ledger, Request, Run, RunSpec, digest
 from voucherctl.ui.environment import Environment
 
 MAX_LISTED_INVALID = 20
 MAX_LISTED_REPEATS = 20
 JOURNALS_FOLDER = "journals"
+STDIN_FOLDER = "stdin"
 
 
 @dataclass(frozen=True)
 class Target(Generic[Client]):
-    """Where a run sends: the API client, and the host its journal records."""
+    """Where a run sends: the API client, the host its records name, the ledger."""
 
     client: Client
     host: str
+    ledger: Ledger
 
 
 def run(
@@ -54,24 +48,33 @@ def run(
     """Validate every row, then send them; the exit code the run ends with
     (docs/contract.md#row-records-and-summary)."""
     assert options.source is not None
-    source = Source(options.source, env.stdin)
+    spool = config.data_dir(env.environ) / STDIN_FOLDER
+    source = Source(options.source, env.stdin, spool=spool)
     try:
         total = _validate(env, source, operation, fills, options)
         if options.dry_run:
             print_dry_run(env, source, operation, fills)
             return ExitCode.OK
         pacer = Pacer(options.max_rate)
-        target = start(pacer)
+        target = start(pacer)  # the ledger is open: a run it cannot record never starts
         target.client.authenticate()  # a refused credential stops the run before any row
         _check_rows(env, source, operation, fills, target.client)
-        journal = _open_journal(env, options, operation, source, target, fills)
-        try:
-            _check_legacy_rows(journal, source, operation, fills)
-            return send_rows(
-                env, source, operation, fills, options, target.client, journal, total, pacer
-            )
-        finally:
-            journal.close()
+        ledger = target.ledger
+        held = _open_run(env, ledger, options, operation, source, target, fills)
+        _refuse_rows_done_elsewhere(ledger, held, source, operation, fills, target.host)
+        return send_rows(
+            env,
+            source,
+            operation,
+            options,
+            target.client,
+            ledger,
+            held,
+            target.host,
+            total,
+            pacer,
+            fills,
+        )
     finally:
         source.close()
 
@@ -115,6 +118,7 @@ def _validate(
         env.warn(f"{_rows(invalid)} invalid: reported as failed, not sent")
     if not total:
         env.warn(f"{source.name} has no rows under its header: nothing to do")
+    source.unique = not repeated
     if repeated:
         more = f" (the first {MAX_LISTED_REPEATS} listed)" if repeated > MAX_LISTED_REPEATS else ""
         consequence = (
@@ -153,129 +157,109 @@ def _rows(count: int) -> str:
     return f"{count} row" if count == 1 else f"{count} rows"
 
 
-def _open_journal(
+def run_spec(
+    options: BulkOptions, operation: Operation[Any], source: Source, host: str, fills: Fills
+) -> tuple[RunSpec, Path | None]:
+    """The run asked for, and the journal file an earlier version may have left for it.
+
+    ``--run`` names it; ``--journal PATH`` names it by the path; else it is named by command,
+    host, fixed options and input, so that running the same command on the same file finds it.
+    """
+    fixed = sorted(fills.fixed().items())
+    # The key voucherctl 0.1 and 0.2 named their default journals by, so those are found.
+    key = json.dumps([operation.command, host, fixed, source.identity()])
+    identity = hashlib.sha256(key.encode()).hexdigest()[:16]
+    name, journal = f"{operation.command}-{identity}", None
+    if options.journal:
+        try:
+            journal = Path(options.journal).expanduser().absolute()
+        except RuntimeError:  # ~someone, and no one has that name
+            raise UsageError(f"--journal {options.journal}: no such user") from None
+        name = str(journal)
+    elif options.run:
+        name = options.run
+    spec = RunSpec(
+        name=name,
+        identity=identity,
+        command=operation.command,
+        host=host,
+        fixed=dict(fixed),
+        named=bool(options.journal or options.run),
+        again=options.again,
+        resume=options.resume,
+        source=source.name,
+    )
+    return spec, journal
+
+
+def _open_run(
     env: Environment,
+    ledger: Ledger,
     options: BulkOptions,
     operation: Operation[Any],
     source: Source,
     target: Target[Any],
     fills: Fills,
-) -> Journal:
-    """The run's journal, locked; a finished run of the default journal is not run again.
+) -> Run:
+    """The run, held by this process; a finished unnamed run is not run again by accident."""
+    from voucherctl.storage.imports import import_journal
 
-    ``--journal`` names it; else there is one per command, host, fixed options and input in the
-    data directory, so that running the same command on the same file resumes the run.
-    """
-    header = {"command": operation.command, "host": target.host, "fixed": fills.fixed()}
-    default = not options.journal
-    journal = Journal(journal_path(env, options, operation, source, target, fills), header)
-    if _is_stdout(env, journal.path):
-        journal.close()
-        raise UsageError(
-            f"the journal {journal.shown} is also where stdout goes; nothing was sent. Give "
-            "the journal and the output different files"
-        )
-    last = journal.last_run
-    if last is None:
-        if default and target.host != config.SANDBOX_NAME:
-            _refuse_rows_done_elsewhere(env, journal, source, operation, fills, target.host)
-        return journal
-    if default and last.finished and not options.resume:
-        journal.close()
-        raise RunFinishedError(
-            f"{source.name} was already run to the end with {operation.command} on {target.host} "
-            f"(started {last.started}, {_rows(last.done)} done); nothing was sent. To go on with "
-            f"that run (done rows skipped, failed rows sent again) add --resume; to run the file "
-            f"anew, give a new journal, e.g. --journal {operation.command}-$(date +%Y-%m).jsonl"
-        )
-    how = "resuming the run" if not last.finished else "going on with the run"
-    stopped = "finished" if last.finished else "did not finish"
-    env.info(
-        f"{operation.command}: {how} started {last.started}, which {stopped}: "
-        f"{_rows(last.done)} done are skipped (journal {journal.shown})"
+    spec, journal = run_spec(options, operation, source, target.host, fills)
+    if journal is None:
+        journal = config.data_dir(env.environ) / JOURNALS_FOLDER / f"{spec.name}.jsonl"
+
+    def legacy() -> dict[int, tuple[str, str]]:
+        return {
+            row.line: (row.key, digest(row.input))
+            for row in source.rows(operation, fills)
+            if row.error is None
+        }
+
+    import_journal(
+        ledger,
+        journal,
+        name=spec.name,
+        named=spec.named,
+        expect=(operation.command, target.host),
+        legacy=legacy,
     )
-    return journal
+    held = ledger.open_run(spec)
+    if held.earlier is not None:
+        started, finished, done = held.earlier
+        how = "going on with the run" if finished else "resuming the run"
+        stopped = "finished" if finished else "did not finish"
+        env.info(
+            f"{operation.command}: {how} started {started}, which {stopped}: "
+            f"{_rows(done)} done are skipped (run {escape_control(held.name)})"
+        )
+    return held
 
 
 def _refuse_rows_done_elsewhere(
-    env: Environment,
-    journal: Journal,
-    source: Source,
-    operation: Operation[Any],
-    fills: Fills,
-    host: str,
+    ledger: Ledger, held: Run, source: Source, operation: Operation[Any], fills: Fills, host: str
 ) -> None:
-    """A new run without --journal whose rows the audit log shows done on this host (the same
-    rows under another name, with an option moved into the file, piped in anew): refused, so
-    that nothing is done twice by accident. A journal given by hand says a new run is meant."""
-    done = audit_log.done_requests(audit_log.log_path(env.environ), operation.command, host)
-    if not done:
+    """An unnamed run every row of which another run did (a copy of the file, an option moved
+    into it, stdin piped anew): nothing is sent, exit 2, as for a finished run. Rows are decided
+    again as each is sent; this only spares a run that has nothing to do."""
+    if held.named or held.again or operation.command in REPEATABLE:
         return
-    repeated = [
-        row.line
-        for row in source.rows(operation, fills)
-        if row.error is None and row.key.partition("/")[0] in done
-    ]
-    if repeated:
-        journal.discard()
+    count, by = 0, None
+    for row in source.rows(operation, fills):
+        if row.error is not None:
+            continue
+        request = Request(operation.command, host, row.params, row.key.partition("/")[0])
+        by = ledger.done_elsewhere(request, held)
+        if by is None:
+            return
+        count += 1
+    if count:
+        ledger.discard_run(held)
         raise DoneElsewhereError(
-            f"{_rows(len(repeated))} of {source.name} (line {repeated[0]} first) were done "
-            f"before on {host} by another {operation.command} run (see voucherctl audit); "
-            "nothing was sent. To do them again, give this run a journal of its own: "
-            f"--journal {operation.command}-$(date +%Y-%m-%d).jsonl"
+            f"all {_rows(count)} of {source.name} were done before on {escape_control(host)} "
+            f"(the last by {by}; see voucherctl audit); nothing was sent. To do them again, "
+            "add --again"
         )
-
-
-def _is_stdout(env: Environment, path: Path) -> bool:
-    """True when ``path`` is the file stdout writes to (``--journal j.jsonl > j.jsonl``: the
-    shell emptied it before the run, and the rows' records would mix with the journal's)."""
-    try:
-        out, journal = os.fstat(env.stdout.fileno()), path.stat()
-    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        return False
-    return (out.st_dev, out.st_ino) == (journal.st_dev, journal.st_ino)
-
-
-def journal_path(
-    env: Environment,
-    options: BulkOptions,
-    operation: Operation[Any],
-    source: Source,
-    target: Target[Any],
-    fills: Fills,
-) -> Path:
-    """``--journal``, else the default journal of this command, host, fills and input."""
-    if options.journal:
-        try:
-            return Path(options.journal).expanduser()
-        except RuntimeError:  # ~someone, and no one has that name
-            raise UsageError(f"--journal {options.journal}: no such user") from None
-    # The same key as voucherctl 0.1 used, so that its journals are found and read.
-    fixed = sorted(fills.fixed().items())
-    key = json.dumps([operation.command, target.host, fixed, source.identity()])
-    name = f"{operation.command}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.jsonl"
-    return journals_folder(env) / name
 
 
 def journals_folder(env: Environment) -> Path:
     return config.data_dir(env.environ) / JOURNALS_FOLDER
-
-
-def _check_legacy_rows(
-    journal: Journal, source: Source, operation: Operation[Any], fills: Fills
-) -> None:
-    """A journal of voucherctl 0.1 knows rows by line: usable only while every row it recorded
-    still stands on its line, unchanged; otherwise which rows were sent cannot be told."""
-    recorded = journal.legacy_lines
-    if not recorded:
-        return
-    for row in source.rows(operation, fills):
-        if recorded.get(row.line) == digest(row.input):
-            del recorded[row.line]
-    if recorded:
-        raise UsageError(
-            f"the journal {journal.shown} was written by voucherctl 0.1, which knew rows by "
-            f"their line, and {_rows(len(recorded))} it recorded (line {min(recorded)} first) "
-            f"no longer stand on their line in {source.name}; nothing was sent. Restore the "
-            "file as it was to go on, or give a new --journal after checking those rows"
-        )

@@ -1,26 +1,31 @@
 """Sending the rows of a bulk run, N at a time, each at most once, each recorded before and after.
 
-A run stops starting rows when it is interrupted (Ctrl-C, SIGTERM), when the credentials are
-refused, when the API's quota is spent until later than ``--max-wait``, or when the journal
-stops accepting records; rows in flight finish, and the summary counts the rest as not started.
+Each row is decided in the ledger at the moment it is sent (docs/contract.md#bulk-runs): never
+while an identical request is in flight elsewhere, skipped when its run did it, and in an
+unnamed run when another run did it. A run stops starting rows when it is interrupted (Ctrl-C,
+SIGTERM), when the credentials are refused, when the API's quota is spent until later than
+``--max-wait``, or when the ledger stops accepting records; rows in flight finish, and the
+summary counts the rest as not started.
 """
 
-import secrets
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
-from pathlib import Path
-from typing import Any
+from itertools import islice
+from typing import Any, Generic
 
 from voucherctl.api.transport.pacing import Pacer, clock_time
-from voucherctl.bulk.journal import FAILED, OK, UNKNOWN, Journal, JournalWriteError
 from voucherctl.bulk.report import Outcome, Report
 from voucherctl.bulk.rows import Row, Source
 from voucherctl.changes.operation import BulkOptions, Client, Fills, Operation
+from voucherctl.changes.recording import error_object
 from voucherctl.core.errors import ExitCode, NotSentError, QuotaSpentError, VoucherctlError
-from voucherctl.storage import audit_log
+from voucherctl.core.text import escape_control
+from voucherctl.storage.engines import LedgerError
+from voucherctl.storage.ledger import Decision, Ledger, Request, Run
 from voucherctl.ui.environment import Environment
 
 NOT_RESENT = (
@@ -28,6 +33,7 @@ NOT_RESENT = (
     "the change; not resent, because it could be made twice (check it, then add "
     "--retry-unknown to resend)"
 )
+WAIT_SECONDS = 0.05  # between looks at an identical request in flight elsewhere
 
 
 class _Stop:
@@ -59,44 +65,87 @@ def send_rows(
     env: Environment,
     source: Source,
     operation: Operation[Client],
-    fills: Fills,
     options: BulkOptions,
     client: Client,
-    journal: Journal,
+    ledger: Ledger,
+    run: Run,
+    host: str,
     total: int,
-    pacer: Pacer | None = None,
+    pacer: Pacer | None,
+    fills: Fills,
 ) -> ExitCode:
     """Send every row; the exit code of the run."""
     stop = _Stop()
-    history = History(journal, audit_log.log_path(env.environ))
+    rows = _Rows(operation, options, client, ledger, run, host, stop)
 
     def process(row: Row) -> None:
         if stop.event.is_set():
             return  # stopped while this row waited for a worker: it is not started
         try:
-            outcome = _run_row(row, operation, options, client, history)
-        except JournalWriteError as exc:  # before the row was sent: it is not started
-            stop.now(ExitCode.ERROR, exc.message)
+            outcome = rows.run_row(row)
+        except LedgerError as exc:  # before the row was sent: it is not started
+            stop.now(ExitCode.ERROR, _lost(ledger, exc))
             return
+        if outcome is None:
+            return  # stopped while an identical request was in flight elsewhere
         report.add(outcome)
         stop.after(outcome, report.output_error)
 
-    journal.begin_run()
     with (
         Report(env, operation.command, operation.columns, total, pacer) as report,
         _stopped_by_signals(stop),
     ):
-        _dispatch(source.rows(operation, fills), options.concurrency, process, stop)
+        rows_to_send = source.rows(operation, fills)
+        if run.earlier is not None:  # going on with a run: what it did is skipped in batches
+            rows_to_send = _not_done(rows_to_send, ledger, run, report, stop)
+        _dispatch(rows_to_send, options.concurrency, process, stop)
     not_started = total - sum(report.counts.values())
-    _end_run(journal, stop, not_started)
+    with suppress(LedgerError):  # left unwritten, the run counts as not finished: it resumes
+        ledger.end_run(run, finished=stop.code is None and not not_started, reason=stop.message)
     if stop.message:
         env.error(stop.message)
-    env.info(report.summary(not_started=not_started, journal=journal.shown))
+    env.info(report.summary(not_started=not_started, run=escape_control(run.name)))
     if stop.code is not None:
         return stop.code
     if report.counts["failed"] or report.counts["unknown"]:
         return ExitCode.BULK_FAILED
     return ExitCode.OK
+
+
+def _lost(ledger: Ledger, exc: LedgerError) -> str:
+    return (
+        f"the ledger {ledger.shown} stopped accepting records ({exc.message}); "
+        "no more rows were started"
+    )
+
+
+DONE_BATCH = 500  # rows looked up in the ledger at once when going on with a run
+
+
+def _not_done(
+    rows: Iterator[Row], ledger: Ledger, run: Run, report: Report, stop: _Stop
+) -> Iterator[Row]:
+    """The rows ``run`` has not done yet; those it did are reported skipped here, a batch at a
+    time, without a worker or a transaction each (a finished 100,000-row run resumed in
+    seconds). Every row yielded is still decided by the ledger as it is sent."""
+    for batch in batched(rows, DONE_BATCH):
+        if stop.event.is_set():
+            return
+        try:
+            done = ledger.done_rows(run, [row.key for row in batch if row.error is None])
+        except LedgerError as exc:
+            stop.now(ExitCode.ERROR, _lost(ledger, exc))
+            return
+        for row in batch:
+            if row.error is None and row.key in done:
+                report.add(Outcome(row, "skipped", int(ExitCode.OK)))
+            else:
+                yield row
+
+
+def batched(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    while batch := list(islice(rows, size)):
+        yield batch
 
 
 def _dispatch(
@@ -116,63 +165,80 @@ def _dispatch(
             future.result()
 
 
-def _end_run(journal: Journal, stop: _Stop, not_started: int) -> None:
-    # Left unwritten, the run counts as not finished, so running it again resumes it.
-    with suppress(JournalWriteError):
-        journal.end_run(finished=stop.code is None and not not_started, reason=stop.message)
+class _Rows(Generic[Client]):
+    """One row at a time: decided in the ledger, sent at most once, its outcome recorded."""
 
+    def __init__(
+        self,
+        operation: Operation[Client],
+        options: BulkOptions,
+        client: Client,
+        ledger: Ledger,
+        run: Run,
+        host: str,
+        stop: _Stop,
+    ) -> None:
+        self.operation, self.options, self.client = operation, options, client
+        self.ledger, self.run, self.host, self.stop = ledger, run, host, stop
 
-class History:
-    """What earlier runs did with a row: the journal, and the audit log where the journal lost
-    an outcome (a full disk, a kill between the answer and its record)."""
-
-    def __init__(self, journal: Journal, audit_log: Path) -> None:
-        self.journal = journal
-        self._audit_log = audit_log
-        self._audited: dict[str, str] | None = None
-        self._lock = threading.Lock()
-
-    def state(self, row: Row) -> str | None:
-        state = self.journal.state(row)
-        if state != UNKNOWN:
-            return state
-        change = self.journal.change_of(row)
-        if change is None:
-            return state
-        with self._lock:
-            if self._audited is None:
-                self._audited = audit_log.outcomes(self._audit_log)
-        audited = self._audited.get(change)
-        return audited if audited in (OK, FAILED) else UNKNOWN
-
-
-def _run_row(
-    row: Row, operation: Operation[Client], options: BulkOptions, client: Client, history: History
-) -> Outcome:
-    """Send one row at most once, recording it in the journal before and after."""
-    if row.error:
-        return Outcome(row, "failed", int(ExitCode.USAGE), row.error)
-    journal = history.journal
-    previous = history.state(row)
-    if previous == OK:
-        if journal.state(row) != OK:  # done, as the audit log knows: the journal learns it
-            _recorded(Outcome(row, OK, int(ExitCode.OK)), journal)
-        return Outcome(row, "skipped", int(ExitCode.OK))
-    if previous == UNKNOWN:
-        settled = _settle(row, operation, client)
-        if settled or not options.retry_unknown:
-            outcome = settled or Outcome(
-                row, "unknown", int(ExitCode.OUTCOME_UNKNOWN), NOT_RESENT, api_error="not_resent"
+    def run_row(self, row: Row) -> Outcome | None:
+        """How the row ended; None when the run stopped before it could start."""
+        if row.error:
+            return Outcome(row, "failed", int(ExitCode.USAGE), row.error)
+        request = Request(self.operation.command, self.host, row.params, row.key.partition("/")[0])
+        decision = self._decide(request, row, resend=False)
+        if decision is None:
+            return None
+        if decision.kind == "done":
+            return Outcome(row, "skipped", int(ExitCode.OK))
+        if decision.kind == "elsewhere":
+            why = (
+                f"done before on {escape_control(self.host)} by {decision.by}; not sent "
+                "again (add --again to send it)"
             )
-            return _recorded(outcome, journal)
-    change = secrets.token_hex(8)  # ties the journal's record to the audit log's
-    journal.sent(row, change)  # raises JournalWriteError: then nothing was sent
-    token = audit_log.CHANGE_ID.set(change)
-    try:
-        outcome = _attempt(row, operation, client, resent=previous == UNKNOWN)
-    finally:
-        audit_log.CHANGE_ID.reset(token)
-    return _recorded(outcome, journal)
+            return Outcome(row, "skipped", int(ExitCode.OK), why)
+        if decision.kind == "unknown":
+            assert decision.change is not None
+            settled = _settle(row, self.operation, self.client)
+            if settled or not self.options.retry_unknown:
+                if settled is None:
+                    return Outcome(row, "unknown", int(ExitCode.OUTCOME_UNKNOWN), NOT_RESENT)
+                return self._recorded(settled, decision.change)  # the same record, settled
+            decision = self._decide(request, row, resend=True)
+            if decision is None:
+                return None
+            if decision.kind == "elsewhere":  # another run did it meanwhile
+                why = f"done before on {escape_control(self.host)} by {decision.by}; not sent again"
+                return Outcome(row, "skipped", int(ExitCode.OK), why)
+        assert decision.change is not None
+        outcome = _attempt(row, self.operation, self.client, resent=decision.kind != "send")
+        return self._recorded(outcome, decision.change)
+
+    def _decide(self, request: Request, row: Row, *, resend: bool) -> Decision | None:
+        """The ledger's decision, waiting while an identical request is in flight elsewhere."""
+        while True:
+            decision = self.ledger.begin(
+                request, run=self.run, row=(row.key, row.line), resend=resend
+            )
+            if decision.kind != "wait":
+                if resend and decision.kind == "send":
+                    return Decision("resend", decision.change)
+                return decision
+            if self.stop.event.is_set():
+                return None
+            time.sleep(WAIT_SECONDS)
+
+    def _recorded(self, outcome: Outcome, change: int) -> Outcome:
+        """The outcome, written onto the change's record; a ledger that fails does not change it."""
+        error = None
+        if outcome.outcome != "ok":
+            error = error_object(None, outcome.error, outcome.exit_code)
+            error.update(http_status=outcome.http_status, api_error=outcome.api_error)
+        try:
+            self.ledger.settle(change, outcome.outcome, outcome.exit_code, error)
+        except LedgerError as exc:
+            outcome.journal_error = _lost(self.ledger, exc)
+        return outcome
 
 
 def _attempt(row: Row, operation: Operation[Client], client: Client, *, resent: bool) -> Outcome:
@@ -195,28 +261,24 @@ def _attempt(row: Row, operation: Operation[Client], client: Client, *, resent: 
             f"{exc.message}: no more rows were started. Run the same command again once the "
             "host can be reached, to go on",
         )
-    except audit_log.AuditWriteError as exc:  # not sent: no change goes unaudited
-        return _stopping(Outcome.failure(row, "failed", exc), ExitCode.ERROR, exc.message)
     except VoucherctlError as exc:
         refused_resend = resent and exc.exit_code == ExitCode.REJECTED
         settled = _settle(row, operation, client) if refused_resend else None
         unknown = exc.exit_code == ExitCode.OUTCOME_UNKNOWN
-        return settled or Outcome.failure(row, "unknown" if unknown else "failed", exc)
+        return settled or Outcome(
+            row,
+            "unknown" if unknown else "failed",
+            int(exc.exit_code),
+            exc.message,
+            http_status=exc.http_status,
+            api_error=exc.api_error,
+        )
     except Exception as exc:  # a bug must not lose the row: it was sent, so its fate is unknown
         return Outcome(row, "unknown", int(ExitCode.ERROR), f"unexpected error: {exc!r}")
 
 
 def _stopping(outcome: Outcome, code: ExitCode, why: str) -> Outcome:
     outcome.stops_run = (code, why)
-    return outcome
-
-
-def _recorded(outcome: Outcome, journal: Journal) -> Outcome:
-    """The outcome, written to the journal; a journal that fails does not change it."""
-    try:
-        journal.finished(outcome.row, outcome.outcome, outcome.exit_code, outcome.error)
-    except JournalWriteError as exc:
-        outcome.journal_error = exc.message
     return outcome
 
 

@@ -69,6 +69,8 @@ class BulkOptions:
     skip_invalid: bool = False
     max_rate: float | None = None
     resume: bool = False
+    run: str | None = None  # --run NAME
+    again: bool = False
 
 
 @dataclass(frozen=True)

@@ -33,14 +33,30 @@ Concurrency = Annotated[
         help="Requests in flight at once.",
     ),
 ]
+RunName = Annotated[
+    str | None,
+    typer.Option(
+        "--run",
+        metavar="NAME",
+        show_default="one per command, host, options and input",
+        help="Name the run in the ledger; the same command with the same name skips rows that "
+        "run already did.",
+    ),
+]
 Journal = Annotated[
     str | None,
     typer.Option(
         "--journal",
         metavar="PATH",
-        show_default="one per command, host and input file in the data directory",
-        help="Record of every row's outcome; the same command with the same journal skips "
-        "rows already done.",
+        help="The earlier spelling of --run: names the run by PATH (never written; a journal "
+        "an earlier version wrote there is imported once).",
+    ),
+]
+Again = Annotated[
+    bool,
+    typer.Option(
+        "--again",
+        help="A new run of the same input: rows done before (by any run) are sent again.",
     ),
 ]
 Resume = Annotated[
@@ -78,7 +94,9 @@ MaxRate = Annotated[
 def bulk_options(
     source: Source = None,
     concurrency: Concurrency = None,
+    run: RunName = None,
     journal: Journal = None,
+    again: Again = False,
     resume: Resume = False,
     retry_unknown: RetryUnknown = False,
     dry_run: DryRun = False,
@@ -91,7 +109,9 @@ def bulk_options(
             flag
             for flag, given in (
                 ("--concurrency", concurrency is not None),
+                ("--run", run is not None),
                 ("--journal", journal is not None),
+                ("--again", again),
                 ("--resume", resume),
                 ("--retry-unknown", retry_unknown),
                 ("--skip-invalid", skip_invalid),
@@ -103,7 +123,16 @@ def bulk_options(
             raise UsageError(f"{', '.join(only_bulk)} can only be used with --from FILE")
         return BulkOptions(dry_run=dry_run)
     if journal is not None and not journal.strip():
-        raise UsageError("--journal needs a path; leave it out to use the default journal")
+        raise UsageError("--journal needs a path; leave it out to use the default run")
+    if run is not None and not run.strip():
+        raise UsageError("--run needs a name; leave it out to use the default run")
+    if run is not None and journal is not None:
+        raise UsageError("--run and --journal both name the run: give one of them")
+    if again and (resume or run is not None or journal is not None):
+        raise UsageError(
+            "--again starts a new run of the input: not with --resume, --run or --journal "
+            "(a named run already sends what it has not done itself)"
+        )
     if concurrency is None:
         concurrency = DEFAULT_CONCURRENCY
     if not 1 <= concurrency <= MAX_CONCURRENCY:
@@ -114,6 +143,8 @@ def bulk_options(
         source=source,
         concurrency=concurrency,
         journal=journal,
+        run=run.strip() if run is not None else None,
+        again=again,
         resume=resume,
         retry_unknown=retry_unknown,
         dry_run=dry_run,

@@ -19,7 +19,7 @@ from voucherctl.ui.environment import Environment
 if TYPE_CHECKING:
     from voucherctl.api.transport.pacing import Pacer
     from voucherctl.bulk.runner import Target
-    from voucherctl.storage.audit_log import AuditLog
+    from voucherctl.changes.recording import AuditLog
 
 
 def perform(
@@ -52,8 +52,11 @@ def perform(
         operation.check(api, request)
     confirm(env, api.base_url, operation.command)
     change, log = audited(env, operation)
-    log.ensure_writable()
-    result = change.call(api, request)
+    try:
+        log.ensure_writable()
+        result = change.call(api, request)
+    finally:
+        log.close()
     output.print_result(env, result, view, title=title)
 
 
@@ -83,15 +86,20 @@ def _perform_bulk(
     given = {name: params.field(name, value) for name, value in values.items() if value is not None}
     fills = Fills(given, {name: params.field(name, value) for name, value in defaults.items()})
 
-    change, log = audited(env, operation)
+    from voucherctl.changes.recording import AuditLog
+
+    log = AuditLog(env, command=operation.command)
 
     def start(pacer: "Pacer") -> "Target[Client]":
         api = operation.client_for(env, pacer)
         confirm(env, api.base_url, operation.command)  # after every row was validated
-        log.ensure_writable()
-        return Target(api, clients.recorded_host(env, api.base_url))
+        log.ensure_writable()  # the ledger: a run it cannot record sends nothing (exit 2)
+        return Target(api, clients.recorded_host(env, api.base_url), log.ledger)
 
-    code = run(env, change, fills, bulk, start)
+    try:
+        code = run(env, operation, fills, bulk, start)
+    finally:
+        log.close()
     if code:
         raise typer.Exit(int(code))
 
@@ -117,12 +125,11 @@ def confirm(env: Environment, host: str, command: str) -> None:
 
 
 def audited(env: Environment, operation: Operation[Client]) -> "tuple[Operation[Client], AuditLog]":
-    """``operation`` with every call audited (docs/contract.md#files-and-audit-log), and the
-    log (check it with ``ensure_writable`` before the first call)."""
-    from voucherctl.storage.audit_log import AuditLog, audit_calls, log_path
+    """``operation`` with every call recorded in the ledger (docs/contract.md#the-ledger), and
+    the log (check it with ``ensure_writable`` before the first call)."""
+    from voucherctl.changes.recording import AuditLog, audit_calls
 
-    profile = "sandbox" if env.options.sandbox else env.profile.name
-    log = AuditLog(log_path(env.environ), profile=profile, command=operation.command)
+    log = AuditLog(env, command=operation.command)
 
     def host(api: Client) -> str:
         return clients.recorded_host(env, api.base_url)

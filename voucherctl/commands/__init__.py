@@ -59,6 +59,7 @@ SPECS = (
     Spec(("vouchers",), "spaaza.vouchers:vouchers"),
     Spec(("doctor",), "doctor:doctor"),
     Spec(("audit",), "audit:audit"),
+    Spec(("runs",), "runs:runs"),
     Spec(("completion",), "completion:completion"),
     Spec(("schema",), "schema:schema"),
     Spec(("help",), "help:help_command"),

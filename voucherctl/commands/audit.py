@@ -1,4 +1,4 @@
-"""``voucherctl audit``: the changes voucherctl made from this machine, newest first."""
+"""``voucherctl audit``: the changes voucherctl made, from the ledger, newest first."""
 
 import calendar
 import re
@@ -12,8 +12,13 @@ from voucherctl.cli.command import environment
 from voucherctl.commands import CHANGE_COMMANDS
 from voucherctl.core.errors import UsageError
 from voucherctl.core.text import escape_control
-from voucherctl.storage.audit_log import Filter, log_path, read
+from voucherctl.storage import config
 from voucherctl.ui import output
+
+
+def _error(entry: dict[str, Any]) -> str:
+    error = entry.get("error")
+    return str(error.get("message") or "") if isinstance(error, dict) else ""
 
 
 def _identifiers(entry: dict[str, Any]) -> str:
@@ -41,13 +46,16 @@ AUDIT_COLUMNS = [
     output.Column("Identifiers", _identifiers, words=True),  # "voucher_id=35735" whole
     output.Column("Profile", lambda r: r.get("profile"), no_wrap=True, drop=3),
     output.Column("User", lambda r: r.get("user"), no_wrap=True, drop=1),
+    output.Column("Machine", lambda r: r.get("machine"), no_wrap=True, drop=4),
     output.Column("Host", lambda r: r.get("host"), no_wrap=True, drop=2),
+    output.Column("Error", _error, drop=5),
 ]
 # -o csv: these columns, whichever entries are shown (docs/contract.md#csv-columns).
 CSV_COLUMNS = (
     "time",
     "change",
     "user",
+    "machine",
     "profile",
     "host",
     "command",
@@ -60,7 +68,7 @@ _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def since_epoch(text: str, *, now: float | None = None) -> float:
+def since_epoch(text: str, *, now: float | None = None, option: str = "--since") -> float:
     """``24h``, ``7d``, ``30m``, ``2w`` ago, or a UTC date ``2026-11-23`` / ``2026-11-23T10:00``."""
     relative = _RELATIVE.match(text.strip().lower())
     if relative:
@@ -72,7 +80,7 @@ def since_epoch(text: str, *, now: float | None = None) -> float:
         except ValueError:
             continue
     raise UsageError(
-        f"--since {escape_control(text)!r}: give a span like 24h, 7d, 30m, or a UTC date "
+        f"{option} {escape_control(text)!r}: give a span like 24h, 7d, 30m, or a UTC date "
         "like 2026-11-23 or 2026-11-23T10:00"
     )
 
@@ -93,12 +101,17 @@ User = Annotated[
         "--user",
         "--user-id",
         metavar="ID",
-        help="Only changes for this user (id, member number, email).",
+        help="Only changes for this user (id, member number, email), and changes on vouchers "
+        "that user held.",
     ),
 ]
 Voucher = Annotated[str | None, _option("--voucher", "ID", "Only this voucher (key, id, code).")]
 Group = Annotated[
     str | None, typer.Option("--group", "--group-id", metavar="ID", help="Only this voucher group.")
+]
+Until = Annotated[
+    str | None,
+    _option("--until", "WHEN", "Only changes up to 24h, 7d, ... ago or up to a UTC date."),
 ]
 Host = Annotated[str | None, _option("--host", "URL", "Only changes sent to this host.")]
 Limit = Annotated[
@@ -115,6 +128,7 @@ Limit = Annotated[
 def audit(
     ctx: typer.Context,
     since: Since = None,
+    until: Until = None,
     command: Command = None,
     user: User = None,
     voucher: Voucher = None,
@@ -122,11 +136,12 @@ def audit(
     host: Host = None,
     limit: Limit = None,
 ) -> None:
-    """Who changed what, and when: every change made with voucherctl on this machine, newest
-    first.
+    """Who changed what, and when: every change made with voucherctl, newest first, from the
+    ledger (on PostgreSQL: the whole team's).
 
-    Each entry has the time (UTC), OS user, profile, host, command, the request's identifiers
-    and the outcome. The log is audit.jsonl in the data directory (VOUCHERCTL_DATA_DIR).
+    Each entry has the time (UTC), OS user, machine, profile, host, command, the request's
+    identifiers, the outcome and the error. The ledger is ledger.sqlite3 in the data directory
+    (VOUCHERCTL_DATA_DIR), or where VOUCHERCTL_LEDGER points.
     --profile NAME (or VOUCHERCTL_PROFILE) shows only that profile's changes, --sandbox only
     the sandbox's.
 
@@ -134,7 +149,7 @@ def audit(
 
     \b
       voucherctl audit --user 42                      # who handed user 42 a voucher, and when
-      voucherctl audit --command claim --since 24h
+      voucherctl audit --command claim --since 24h --until 1h
       voucherctl audit --voucher 35735 -o json
     """
     env = environment(ctx)
@@ -147,16 +162,38 @@ def audit(
         raise UsageError(f"--limit must be 1 or more, not {limit}")
     if limit is None and env.output_format() == "table":
         limit = max(shutil.get_terminal_size().lines - 8, 10)
+    from voucherctl.storage.location import open_ledger
+    from voucherctl.storage.reading import Filter
+    from voucherctl.storage.reading import audit as read
+
     where = Filter(
-        since=since_epoch(since) if since else None,
+        since=_stamp(since_epoch(since)) if since else None,
+        until=_stamp(since_epoch(until, option="--until")) if until else None,
         command=command,
         user=user,
         voucher=voucher,
         group=group,
         profile="sandbox" if env.options.sandbox else env.options.profile,
-        host=host,
+        host=_host(host) if host else None,
     )
-    entries = read(log_path(env.environ), where, limit=limit)
-    output.print_list(
-        env, entries, AUDIT_COLUMNS, title="Audit log, newest first", csv_columns=CSV_COLUMNS
-    )
+    ledger = open_ledger(env.environ, env.profile.name, changes=False)
+    try:
+        entries, total = read(ledger, where, limit=limit)
+    finally:
+        ledger.close()
+    title = "Audit log, newest first"
+    if len(entries) < total:
+        title += f" (showing {len(entries)} of {total}; --limit N for more)"
+    output.print_list(env, entries, AUDIT_COLUMNS, title=title, csv_columns=CSV_COLUMNS)
+
+
+def _stamp(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _host(url: str) -> str:
+    """A host as records name it: the one spelling base URLs are given in; "sandbox" as is."""
+    try:
+        return config.validate_base_url(url, what="--host")
+    except UsageError:
+        return url

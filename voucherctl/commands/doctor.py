@@ -67,7 +67,7 @@ Require = Annotated[
 
 
 def doctor(ctx: typer.Context, require: Require = None) -> None:
-    """Check configuration, credentials and reachability of both APIs.
+    """Check configuration, the ledger, credentials and reachability of both APIs.
 
     Prints every check (name, ok, detail, exit_code; never a secret) and exits 0 when all pass,
     else the exit code of the first failure (2 configuration, 4 credentials, 7 network, ...).
@@ -82,7 +82,7 @@ def doctor(ctx: typer.Context, require: Require = None) -> None:
     """
     required = _required(require)
     env = environment(ctx)
-    checks = [_versions(), *_configuration(env)]
+    checks = [_versions(), *_configuration(env), _ledger(env)]
     configured = 0
     for api, probe in (("spid", _spid), ("spaaza", _spaaza)):
         found = probe(env)
@@ -159,6 +159,21 @@ def _configuration(env: Environment) -> list[Check]:
     state = "defined" if profile.defined else "not defined"
     protected = ", protected" if profile.protected else ""
     return [Check("config", True, f"{where}; profile {profile.name!r} {state}{protected}")]
+
+
+def _ledger(env: Environment) -> Check:
+    """The ledger opens and takes records (docs/contract.md#the-ledger)."""
+    from voucherctl.storage.location import open_ledger
+
+    try:
+        ledger = open_ledger(env.environ, env.profile.name, changes=False)
+    except VoucherctlError as exc:
+        return Check("ledger", False, exc.message, exc.exit_code)
+    try:
+        engine = "PostgreSQL" if ledger.engine.kind == "postgresql" else "SQLite"
+        return Check("ledger", True, f"{ledger.shown} ({engine})")
+    finally:
+        ledger.close()
 
 
 def _spid(env: Environment) -> list[Check]:

@@ -244,8 +244,8 @@ def _stop_quietly(signum: int, frame: Any) -> None:
 def reset(ctx: typer.Context, state: StatePath = None) -> None:
     """Drop all sandbox state and seed it afresh, and forget the bulk runs made against it.
 
-    Bulk runs with --sandbox keep their journals in the data directory; after a reset the same
-    file runs anew. Journals given with --journal are yours to remove.
+    The ledger's records of changes and runs made with --sandbox are forgotten with its state:
+    after a reset the same file runs anew.
 
     Examples:
 
@@ -253,8 +253,6 @@ def reset(ctx: typer.Context, state: StatePath = None) -> None:
       voucherctl sandbox reset
       voucherctl sandbox reset --state /tmp/sandbox.sqlite3
     """
-    from voucherctl.bulk.forget import forget_runs
-    from voucherctl.bulk.runner import journals_folder
     from voucherctl.sandbox import NotAStateFile, reset_state
 
     env = environment(ctx)
@@ -268,11 +266,22 @@ def reset(ctx: typer.Context, state: StatePath = None) -> None:
         raise UsageError(f"--state {shown!r} cannot hold the sandbox's database ({exc})") from None
     env.info(f"sandbox state {path} reset to its seed data")
     if state is None:
-        forgotten, busy = forget_runs(journals_folder(env), host=config.SANDBOX_NAME)
-        if forgotten:
-            env.info(f"forgot {forgotten} bulk run(s) made against the sandbox")
-        for journal in busy:
-            env.warn(f"the bulk run of {journal} is still running; its journal is kept")
+        _forget_sandbox_runs(env)
+
+
+def _forget_sandbox_runs(env: Environment) -> None:
+    from voucherctl.storage.location import open_ledger
+    from voucherctl.storage.reading import forget_host
+
+    ledger = open_ledger(env.environ, env.profile.name, changes=False)
+    try:
+        forgotten, busy = forget_host(ledger, config.SANDBOX_NAME)
+    finally:
+        ledger.close()
+    if forgotten:
+        env.info(f"forgot {forgotten} bulk run(s) made against the sandbox")
+    for name in busy:
+        env.warn(f"the bulk run {escape_control(name)} is still running; it is kept")
 
 
 def info(ctx: typer.Context) -> None:

@@ -121,6 +121,13 @@ class ConfigFile:
             raise UsageError(f"{self.path}: 'profiles' must be a table of [profiles.NAME] tables")
         return data
 
+    def setting(self, key: str) -> str | None:
+        """A setting at the top of the file (outside the profiles), e.g. ``ledger``."""
+        value = self._data.get(key)
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"{self.path}: '{key}' must be a string")
+        return value or None
+
     def profile_names(self) -> list[str]:
         return sorted(self._data.get("profiles", {}))
 

@@ -96,7 +96,7 @@ def redeem(
     After a partial redemption the rest is left on a new voucher, shown in the answer.
 
     With --from FILE, every row of a CSV with the columns voucher_key or voucher_id, a user
-    column, chain_id and amount; at most once each, recorded in a journal.
+    column, chain_id and amount; at most once each, recorded in the ledger.
 
     Examples:
 

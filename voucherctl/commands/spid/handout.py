@@ -52,14 +52,14 @@ def handout(
     unknown), so check with the user before trying again.
 
     With --from FILE, every row of a CSV with the columns userId and voucherGroupId (--group or
-    --user fill a column the file lacks), at most once each, recorded in a journal.
+    --user fill a column the file lacks), at most once each, recorded in the ledger.
 
     Examples:
 
     \b
       voucherctl handout --user 42 --group 47 --sandbox
       voucherctl handout --from users.csv --group 47 --dry-run
-      voucherctl handout --from users.csv --group 47 --journal monthly-2026-11.jsonl
+      voucherctl handout --from users.csv --group 47 --run monthly-2026-11
     """
     values = {"userId": user, "voucherGroupId": group}
     change.perform(
