@@ -195,24 +195,29 @@ def parser_errors(argv: list[str]) -> Iterator[None]:
         if not asked_json(argv, config.environ_snapshot()):
             raise
         message = exc.format_message()
-        if exc.ctx is not None:
-            message += f"; see '{exc.ctx.command_path} --help'"
+        where = exc.ctx.command_path if exc.ctx is not None else "voucherctl"
+        message += f"; see '{where} --help'"
         write_error(message, ExitCode.USAGE, structured=True)
         raise typer.Exit(int(ExitCode.USAGE)) from None
 
 
 def asked_json(argv: list[str], environ: dict[str, str]) -> bool:
-    """Whether ``-o json|jsonl`` (or VOUCHERCTL_OUTPUT) was asked for: the last one given wins."""
+    """Whether ``-o json|jsonl`` (or VOUCHERCTL_OUTPUT) was asked for: the last valid one given
+    wins; a bad or missing value (``-o xml``, a last ``-o``), the error itself, changes nothing."""
     asked = environ.get("VOUCHERCTL_OUTPUT", "")
     for index, word in enumerate(argv):
         if word == "--":
             break
-        if word in ("-o", "--output") and index + 1 < len(argv):
-            asked = argv[index + 1]
+        if word in ("-o", "--output"):
+            value = argv[index + 1] if index + 1 < len(argv) else ""
         elif word.startswith("--output="):
-            asked = word.partition("=")[2]
+            value = word.partition("=")[2]
         elif word.startswith("-o") and not word.startswith("--"):
-            asked = word[2:]
+            value = word[2:]
+        else:
+            continue
+        if value.strip().lower() in ("table", "json", "jsonl", "csv"):
+            asked = value
     return asked.strip().lower() in ("json", "jsonl")
 
 
