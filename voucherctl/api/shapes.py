@@ -40,6 +40,12 @@ def problem(value: Any, schema: str, definition: str, where: str = "") -> str | 
     return _problem(value, defs[definition], defs, where or definition)
 
 
+def declared(schema: str, definition: str) -> list[str]:
+    """The fields the ``definition`` of the published ``schema`` declares, in its order: the
+    columns ``-o csv`` always has (docs/contract.md#csv-columns)."""
+    return list(_defs(schema)[definition].get("properties", {}))
+
+
 def list_problem(value: Any, schema: str, definition: str, where: str) -> str | None:
     """What is wrong with ``value`` as a list of ``definition`` objects, or None."""
     if not isinstance(value, list):

@@ -4,6 +4,7 @@ from typing import Any
 
 import typer
 
+from voucherctl.api import shapes
 from voucherctl.changes import params
 from voucherctl.cli.command import environment
 from voucherctl.commands.spaaza.options import (
@@ -70,7 +71,13 @@ def vouchers(
     require_admin_parameters(client, query, "vouchers")
     found = vouchers_in(client.user_vouchers(query))
     if not wanted:
-        output.print_list(env, found, VOUCHER_COLUMNS, title="Vouchers")
+        output.print_list(
+            env,
+            found,
+            VOUCHER_COLUMNS,
+            title="Vouchers",
+            csv_declared=shapes.declared("vouchers", "voucher"),
+        )
         return
     found = [voucher for voucher in found if same_voucher(voucher, wanted)]
     if not found:
@@ -85,7 +92,13 @@ def vouchers(
                 env, voucher, VOUCHER_VIEW, title=f"Voucher {voucher.get('voucher_id')}"
             )
     else:
-        output.print_list(env, found, VOUCHER_COLUMNS, title="Vouchers")
+        output.print_list(
+            env,
+            found,
+            VOUCHER_COLUMNS,
+            title="Vouchers",
+            csv_declared=shapes.declared("vouchers", "voucher"),
+        )
 
 
 def _wanted(values: dict[str, Any]) -> dict[str, str]:
