@@ -1,5 +1,7 @@
 """``voucherctl codes``: codes SPiD shows once are kept on disk before anything prints them."""
 
+import csv
+import io
 import json
 import os
 import stat
@@ -17,9 +19,11 @@ from voucherctl.core.redact import ScrubbedStream
 from voucherctl.sandbox import SANDBOX
 
 SAMPLE = fixture_json("spid_vouchers_handout.json")  # SPiD's documented sample answer
+# The codes' own columns, then every other field schema codes declares (createdBy was dropped).
 CSV = (
-    "voucherCode,voucherId,voucherGroupId,type,created\n"
-    "SJ-FTMW-BN4A,557914,46,8,2014-08-05 14:37:03\n"
+    "voucherCode,voucherId,voucherGroupId,type,created,"
+    "status,userId,updated,createdBy,handoutBy,handoutTime,count,group\n"
+    'SJ-FTMW-BN4A,557914,46,8,2014-08-05 14:37:03,,,,"[ID of admin user, or client]",,,,\n'
 )
 
 
@@ -267,9 +271,14 @@ def test_generate_then_codes_to_a_file_end_to_end(tmp_path: Path) -> None:
 
     assert (made.exit_code, taken.exit_code) == (0, 0), taken.stderr
     printed = json.loads(taken.stdout)
-    assert out.read_text().splitlines()[1:] == [
-        f"{v['voucherCode']},{v['voucherId']},{group},{v['type']},{v['created']}" for v in printed
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [
+        {key: row[key] for key in ("voucherCode", "voucherId", "type", "created")} for row in rows
+    ] == [
+        {key: str(v[key]) for key in ("voucherCode", "voucherId", "type", "created")}
+        for v in printed
     ]
+    assert {row["voucherGroupId"] for row in rows} == {str(group)}
     assert short.exit_code == 5 and "Only 0 vouchers available" in short.stderr
 
 

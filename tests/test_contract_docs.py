@@ -190,11 +190,13 @@ def test_the_docs_signed_answer_is_verified_and_decoded(
     token_stub(rsps)
     spid_stub(rsps, "GET", "/voucher/X", sample("spid_signed_container.json"))
 
-    # The docs' signed sample is an order, not a voucher: printed whole, not as a voucher.
-    result = cli("show", "X", "--query", "@")
+    # The docs' signed sample is an order, not a voucher: its signature passes (a failed one
+    # would be signature_invalid), then show refuses to print an order as a voucher.
+    result = cli("show", "X", "-o", "json")
 
-    assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["object"] == "order"
+    error = json.loads(result.stderr)["error"]
+    assert (result.exit_code, error["api_error"]) == (1, "unexpected_answer"), result.stderr
+    assert "voucherCode" in error["message"]
 
 
 # -- Spaaza ---------------------------------------------------------------------------------

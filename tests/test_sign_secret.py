@@ -11,6 +11,7 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from tests import spid_stubs as stubs
+from tests.test_signed import signed
 from voucherctl.core import redact
 from voucherctl.secrets.resolve import resolve_spid
 from voucherctl.storage import config
@@ -100,8 +101,9 @@ def test_status_and_doctor_say_answers_are_verified_never_showing_the_secret(
     cli, rsps, file_keyring
 ) -> None:
     sign_in(cli, rsps)
-    stubs.voucher_groups(rsps, [])
-    stubs.voucher_groups(rsps, [])
+    # Signed with the stored secret: an unsigned answer is not trusted once a secret is known.
+    stubs.voucher_groups(rsps, [], body=signed([], SIGN_SECRET, type="collection"))
+    stubs.voucher_groups(rsps, [], body=signed([], SIGN_SECRET, type="collection"))
 
     status = cli("auth", "status", "-o", "json", "-v")
     doctor = cli("doctor", "-o", "json", "-v")

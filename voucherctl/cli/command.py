@@ -90,6 +90,11 @@ class Command(TyperCommand):
         added = [param for group in self.groups for param in group.parameters()]
         super().__init__(*args, params=[*(params or []), *added], **kw)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:
+            refuse_repeated(self.make_parser(ctx), ctx, list(args))
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         typed: TypedOptions = COMMON.take(ctx)
         before = ctx.meta.get(_TYPED_BEFORE) or TypedOptions()
@@ -136,6 +141,25 @@ class Command(TyperCommand):
                 name = _argument_name(param)
                 pieces.append(name if param.required else f"[{name}]")
         return pieces
+
+
+def refuse_repeated(parser: Any, ctx: click.Context, args: list[str]) -> None:
+    """A single-value option given twice (``--user 1 --user 2``) is a usage error: taking the
+    last one silently would hide a mistake (docs/contract.md#common-options)."""
+    try:
+        _, _, order = parser.parse_args(args=args)
+    except click.exceptions.UsageError:
+        return  # the parse proper reports it
+    seen: set[str | None] = set()
+    for param in order:
+        single = not any(getattr(param, name, False) for name in ("multiple", "count", "is_flag"))
+        if param.param_type_name != "option" or not single:
+            continue
+        if param.name in seen:
+            names = "/".join(param.opts)
+            message = f"{names} was given more than once; give it once"
+            raise click.exceptions.UsageError(message, ctx=ctx)
+        seen.add(param.name)
 
 
 def _argument_name(param: click.Parameter) -> str:
@@ -195,24 +219,29 @@ def parser_errors(argv: list[str]) -> Iterator[None]:
         if not asked_json(argv, config.environ_snapshot()):
             raise
         message = exc.format_message()
-        if exc.ctx is not None:
-            message += f"; see '{exc.ctx.command_path} --help'"
+        where = exc.ctx.command_path if exc.ctx is not None else "voucherctl"
+        message += f"; see '{where} --help'"
         write_error(message, ExitCode.USAGE, structured=True)
         raise typer.Exit(int(ExitCode.USAGE)) from None
 
 
 def asked_json(argv: list[str], environ: dict[str, str]) -> bool:
-    """Whether ``-o json|jsonl`` (or VOUCHERCTL_OUTPUT) was asked for: the last one given wins."""
+    """Whether ``-o json|jsonl`` (or VOUCHERCTL_OUTPUT) was asked for: the last valid one given
+    wins; a bad or missing value (``-o xml``, a last ``-o``), the error itself, changes nothing."""
     asked = environ.get("VOUCHERCTL_OUTPUT", "")
     for index, word in enumerate(argv):
         if word == "--":
             break
-        if word in ("-o", "--output") and index + 1 < len(argv):
-            asked = argv[index + 1]
+        if word in ("-o", "--output"):
+            value = argv[index + 1] if index + 1 < len(argv) else ""
         elif word.startswith("--output="):
-            asked = word.partition("=")[2]
+            value = word.partition("=")[2]
         elif word.startswith("-o") and not word.startswith("--"):
-            asked = word[2:]
+            value = word[2:]
+        else:
+            continue
+        if value.strip().lower() in ("table", "json", "jsonl", "csv"):
+            asked = value
     return asked.strip().lower() in ("json", "jsonl")
 
 

@@ -255,12 +255,28 @@ def _api_checks(
         detail = read(client)
     except VoucherctlError as exc:
         checks.append(Check(f"{api} read", False, exc.message, exc.exit_code))
-        return checks
+        return [_sign_secret_failed(client, check) for check in checks]
     checks.append(Check(f"{api} read", True, detail))
     if after_read is not None:
         checks += after_read(client)
     checks.append(_clock(api, client.http.last_server_date))
     return checks
+
+
+def _sign_secret_failed(client: Api, check: Check) -> Check:
+    """The sign secret check, failed when an answer's signature did not match the secret."""
+    from voucherctl.api.spid.client import SIGNATURE_FAILED
+
+    if check.name != "spid sign secret" or not isinstance(client, SpidClient):
+        return check
+    if SIGNATURE_FAILED not in client.signatures_seen:
+        return check
+    source = client.credentials.sign_secret_source
+    detail = (
+        f"SPiD's answer does not match the sign secret from {source}; check it "
+        "(VOUCHERCTL_SPID_SIGN_SECRET, or 'voucherctl auth login spid --sign-secret')"
+    )
+    return Check(check.name, False, detail, ExitCode.ERROR)
 
 
 def _unbuilt(env: Environment, api: str, base_url: Callable[[], str]) -> list[Check]:

@@ -122,12 +122,14 @@ class ProductionGuardError(UsageError):
 
 class NotFoundError(VoucherctlError):
     exit_code = ExitCode.NOT_FOUND
+    api_error = "not_found"  # when the API names nothing
 
 
 class AuthError(VoucherctlError):
     """Credentials are missing, unusable or refused."""
 
     exit_code = ExitCode.AUTH
+    api_error = "auth_failed"  # when the API names nothing
 
 
 class CredentialsMissingError(AuthError):
@@ -138,10 +140,14 @@ class CredentialsMissingError(AuthError):
 
 class RejectedError(VoucherctlError):
     exit_code = ExitCode.REJECTED
+    api_error = "rejected"  # when the API names nothing
 
 
 class RateLimitedError(VoucherctlError):
+    """The server kept refusing for rate limiting after the retries (420, 429)."""
+
     exit_code = ExitCode.RATE_LIMITED
+    api_error = "rate_limited"
 
 
 class QuotaSpentError(RateLimitedError):
@@ -152,8 +158,12 @@ class QuotaSpentError(RateLimitedError):
     ``sent`` True). A bulk run starts no more rows on it (docs/contract.md#row-records-and-summary).
     """
 
-    def __init__(self, message: str, *, resets_at: float, sent: bool) -> None:
-        super().__init__(message)
+    api_error = "quota_spent"
+
+    def __init__(
+        self, message: str, *, resets_at: float, sent: bool, http_status: int | None = None
+    ) -> None:
+        super().__init__(message, http_status=http_status)
         self.resets_at = resets_at
         self.sent = sent
 
@@ -162,6 +172,19 @@ class OutcomeUnknownError(VoucherctlError):
     """A change may or may not have reached the server: it must not be resent blindly."""
 
     exit_code = ExitCode.OUTCOME_UNKNOWN
+    api_error = "outcome_unknown"  # e.g. a 5xx answering a change, when the API names nothing
+
+
+class TimedOutError(OutcomeUnknownError):
+    """No complete answer came within --timeout (a read is tried again first)."""
+
+    api_error = "timeout"
+
+
+class ConnectionLostError(OutcomeUnknownError):
+    """The connection failed or was dropped after the request may have left."""
+
+    api_error = "connection_lost"
 
 
 class NotSentError(VoucherctlError):
@@ -169,12 +192,40 @@ class NotSentError(VoucherctlError):
     machine, so the change certainly was not made and may be sent again."""
 
     exit_code = ExitCode.OUTCOME_UNKNOWN  # 7: a network failure
+    api_error = "unreachable"
 
 
 class ServerError(VoucherctlError):
     """The server failed a read or answered something unreadable."""
 
     exit_code = ExitCode.ERROR
+    api_error = "server_error"  # a 5xx answering a read, when the API names nothing
+
+
+class UnreadableAnswerError(ServerError):
+    """An answer that is not the API's JSON: an HTML page, a truncated body, too large.
+    Answering a change, it is raised as an OutcomeUnknownError with this name (exit 7)."""
+
+    api_error = "unreadable_answer"
+
+
+class UnexpectedAnswerError(ServerError):
+    """The API's JSON, but a field voucherctl reads or prints has the wrong type. Answering a
+    change, it is raised as an OutcomeUnknownError with this name (exit 7)."""
+
+    api_error = "unexpected_answer"
+
+
+class RedirectRefusedError(ServerError):
+    """The server answered a redirect, which voucherctl never follows."""
+
+    api_error = "redirect_refused"
+
+
+class SignatureInvalidError(ServerError):
+    """A signed answer whose signature does not match the sign secret (exit 7 on a change)."""
+
+    api_error = "signature_invalid"
 
 
 def error_object(
@@ -217,3 +268,13 @@ _CLASS_BY_CODE: dict[ExitCode, type[VoucherctlError]] = {
     ExitCode.OUTCOME_UNKNOWN: OutcomeUnknownError,
     ExitCode.ERROR: ServerError,
 }
+
+
+def bad_answer(
+    kind: type[ServerError], message: str, *, change: bool, http_status: int | None = None
+) -> VoucherctlError:
+    """An answer that cannot be used, named by ``kind``: that error for a read; for a change,
+    whose outcome is then unknown, an :class:`OutcomeUnknownError` (exit 7) with the same name."""
+    if change:
+        return OutcomeUnknownError(message, http_status=http_status, api_error=kind.api_error)
+    return kind(message, http_status=http_status)

@@ -148,7 +148,9 @@ def _spid_set(
         )
     if client_id or secret:
         missing = "VOUCHERCTL_SPID_CLIENT_SECRET" if client_id else "VOUCHERCTL_SPID_CLIENT_ID"
-        raise AuthError(f"{missing} is not set; client credentials need both variables")
+        raise CredentialsMissingError(
+            f"{missing} is not set; client credentials need both variables"
+        )
 
     if profile.spid.client_id:
         entries = SpidEntries(base_url, profile.spid.client_id)
@@ -218,7 +220,9 @@ def resolve_spaaza(
         )
     if user_id or session_key:
         missing = "VOUCHERCTL_SPAAZA_SESSION_KEY" if user_id else "VOUCHERCTL_SPAAZA_USER_ID"
-        raise AuthError(f"{missing} is not set; a Spaaza session needs both variables")
+        raise CredentialsMissingError(
+            f"{missing} is not set; a Spaaza session needs both variables"
+        )
 
     if profile.spaaza.base_url:
         found = _spaaza_from_keyring(profile, SpaazaEntry(base_url, profile.spaaza.user_id))

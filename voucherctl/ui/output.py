@@ -119,18 +119,20 @@ def print_list(
     *,
     title: str = "",
     csv_columns: Sequence[str] | None = None,
+    csv_declared: Sequence[str] = (),
 ) -> None:
     """Several objects: a JSON array, one JSON line each, CSV rows, or a table.
 
     ``csv_columns``: the CSV header, fixed whatever the items hold (a nested object is one JSON
-    cell); without it, the items' keys, nested objects flattened."""
+    cell); without it, ``csv_declared`` (the fields the items' schema declares, always there)
+    and the other keys the items have, nested objects flattened."""
     fmt = env.output_format()
     if env.options.query is not None:
         _print_queried(env, items)
     elif fmt == "table":
         _print_list_table(env, items, columns, title)
     elif fmt == "csv":
-        _write_csv(env, items, csv_columns)
+        _write_csv(env, items, csv_columns, csv_declared)
     elif fmt == "jsonl":
         _write(env, "\n".join(to_json(item) for item in items) if items else None)
     else:
@@ -161,10 +163,33 @@ def query_result(env: "Environment", document: Any) -> Any:
 
 
 def _print_queried(env: "Environment", document: Any) -> None:
-    if env.output_format() == "table":
+    """A ``--query`` result in the format asked for (docs/contract.md#output): a table; with
+    ``-o jsonl`` a list one item a line; with ``-o csv`` objects as rows under their keys."""
+    fmt = env.output_format()
+    if fmt == "table":
         print_query_table(env, query_result(env, document))
+    elif fmt == "jsonl" and isinstance(result := query_result(env, document), list):
+        _write(env, "\n".join(to_json(item) for item in result) if result else None)
+    elif fmt == "csv":
+        _write_query_csv(env, query_result(env, document))
     else:
         _write(env, queried(env, document))
+
+
+def _write_query_csv(env: "Environment", result: Any) -> None:
+    """Objects as CSV rows whose header is their keys (a nested value: one JSON cell); other
+    values one cell a line, with no header; nothing for null."""
+    items = result if isinstance(result, list) else [] if result is None else [result]
+    if items and all(isinstance(item, dict) for item in items):
+        _write_csv(env, items, list(dict.fromkeys(key for item in items for key in item)))
+    elif items:
+        _write(env, "\n".join(_csv_line([csv_cell(item)]) for item in items))
+
+
+def _csv_line(cells: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(cells)
+    return buffer.getvalue()
 
 
 def print_query_table(env: "Environment", result: Any) -> None:
@@ -209,10 +234,13 @@ def _write(env: "Environment", text: str | None) -> None:
 
 
 def _write_csv(
-    env: "Environment", items: Iterable[dict[str, Any]], columns: Sequence[str] | None = None
+    env: "Environment",
+    items: Iterable[dict[str, Any]],
+    columns: Sequence[str] | None = None,
+    declared: Sequence[str] = (),
 ) -> None:
     rows = [_flattened(item) for item in items] if columns is None else list(items)
-    header: dict[str, None] = dict.fromkeys(columns or ())
+    header: dict[str, None] = dict.fromkeys(columns if columns is not None else declared)
     for row in rows if columns is None else ():
         header.update(dict.fromkeys(row))
     buffer = io.StringIO()

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from voucherctl.api import shapes
 from voucherctl.api.spaaza.login_answer import (
     LoginAnswer,
     Session,
@@ -21,10 +22,14 @@ from voucherctl.api.spaaza.login_answer import (
 from voucherctl.api.transport import failures as http_failures
 from voucherctl.core import redact
 from voucherctl.core.errors import (
+    CredentialsMissingError,
     ExitCode,
     NotSentError,
     OutcomeUnknownError,
+    UnexpectedAnswerError,
+    UnreadableAnswerError,
     VoucherctlError,
+    bad_answer,
     error_class_for,
     exit_code_for_status,
 )
@@ -55,6 +60,16 @@ PASSCODE_UNKNOWN = (
 )
 LOGIN_DONE = " (Spaaza took the login, so other Spaaza sessions of this user have ended)"
 PASSCODE_DONE = " (Spaaza took the passcode, which serves once: log in again for a new one)"
+# The lists of vouchers get-user-vouchers answers (docs/contract.md#wire-facts-spaaza).
+VOUCHER_LISTS = ("basket_vouchers", "honour_vouchers", "var_price_vouchers")
+# The published schema of what each change prints: Spaaza's results, a voucher.
+CHANGE_SCHEMAS = {
+    "/claim-voucher": "claim",
+    "/unclaim-voucher": "unclaim",
+    "/lock-voucher": "lock",
+    "/unlock-voucher": "unlock",
+    "/auth/redeem-voucher": "redeem",
+}
 
 
 class SpaazaClient:
@@ -123,7 +138,14 @@ class SpaazaClient:
     def user_vouchers(self, params: Mapping[str, str]) -> Any:
         """A user's vouchers (``GET /get-user-vouchers``), ``results`` as returned."""
         what = f"list the vouchers of {describe_user(params)}"
-        return self._call("GET", "/get-user-vouchers", what, params=params, change=False)
+        return self._call(
+            "GET",
+            "/get-user-vouchers",
+            what,
+            params=params,
+            change=False,
+            shape=_user_vouchers_problem,
+        )
 
     def login(self, username: str, password: str) -> LoginAnswer:
         """``POST /auth/login``: a session, or under two-factor login the key of the passcode
@@ -168,12 +190,14 @@ class SpaazaClient:
     def _change(
         self, method: str, path: str, params: Mapping[str, str], what: str
     ) -> dict[str, Any]:
-        results = self._call(method, path, what, data=params, change=True)
-        if not isinstance(results, dict):
-            raise error_class_for(ExitCode.OUTCOME_UNKNOWN)(
-                f"{what}: Spaaza answered ok without a voucher; the change may or may not "
-                "have been made"
-            )
+        def voucher(results: Any) -> str | None:
+            if not isinstance(results, dict):
+                return "without a voucher"
+            return shapes.problem(results, CHANGE_SCHEMAS[path], "voucher")
+
+        results: dict[str, Any] = self._call(
+            method, path, what, data=params, change=True, shape=voucher
+        )
         return results
 
     def _call(
@@ -186,7 +210,10 @@ class SpaazaClient:
         params: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
         authenticated: bool = True,
+        shape: Callable[[Any], str | None] | None = None,
     ) -> Any:
+        """The answer's ``results``, once ``shape`` (what is wrong with them, or None) passed
+        them: a read of the wrong shape is exit 1, a change exit 7 (``unexpected_answer``)."""
         response = self.http.request(
             method,
             self.base_url + path,
@@ -207,13 +234,21 @@ class SpaazaClient:
         for warning in warnings if isinstance(warnings, list) else [warnings]:
             if self._on_warning:
                 self._on_warning(f"{what}: Spaaza warns: {_warning_text(warning)}")
+        wrong = shape(body.get("results")) if shape else None
+        if wrong:
+            message = f"{what}: Spaaza answered an unexpected shape ({wrong})"
+            if change:
+                message += "; the change may or may not have been made"
+            raise bad_answer(
+                UnexpectedAnswerError, message, change=change, http_status=response.status
+            )
         return body.get("results")
 
     def _headers(self, authenticated: bool, what: str = "use Spaaza") -> dict[str, str]:
         headers = {"X-Spaaza-API-Version": self.api_version, "Accept": "application/json"}
         if authenticated:
             if self.credentials is None:
-                raise error_class_for(ExitCode.AUTH)(f"no Spaaza credentials: {SPAAZA_RENEW_HINT}")
+                raise CredentialsMissingError(f"no Spaaza credentials: {SPAAZA_RENEW_HINT}")
             credentials = self.credentials.headers()
             unsendable = http_failures.unsendable_header(credentials)
             if unsendable:  # refused here, before requests would: nothing is sent
@@ -298,15 +333,39 @@ def _exit_code_for(name: str, status: int, change: bool) -> ExitCode:
 
 
 def _unreadable(response: "Response", what: str, change: bool) -> VoucherctlError:
-    if change and (response.status < 300 or response.status >= 500):
-        return error_class_for(ExitCode.OUTCOME_UNKNOWN)(
+    status = response.status
+    if change and (status < 300 or status >= 500):
+        return bad_answer(
+            UnreadableAnswerError,
             f"{what}: Spaaza's answer was unreadable ({response.describe()}); the change may "
-            "or may not have been made"
+            "or may not have been made",
+            change=True,
+            http_status=status,
         )
-    code = exit_code_for_status(response.status, change=change)
-    code = code if response.status >= 400 else ExitCode.ERROR
     message = f"{what}: unreadable answer ({response.describe()})"
-    return error_class_for(code)(message, http_status=response.status)
+    if status < 400:
+        return bad_answer(UnreadableAnswerError, message, change=change, http_status=status)
+    code = exit_code_for_status(status, change=change)
+    return error_class_for(code)(message, http_status=status)
+
+
+def _user_vouchers_problem(results: Any) -> str | None:
+    """What is wrong with a get-user-vouchers answer's ``results``: an object whose lists of
+    vouchers (when there) are lists of vouchers of the published shape, or such a list."""
+    if isinstance(results, list):
+        return shapes.list_problem(results, "vouchers", "voucher", "results")
+    if not isinstance(results, dict):
+        return f"results is {shapes.describe(results)}, not object"
+    for name in VOUCHER_LISTS:
+        if name in results:
+            wrong = shapes.list_problem(results[name], "vouchers", "voucher", name)
+            if wrong:
+                return wrong
+    for voucher in vouchers_in(results):  # wherever else a voucher is, it has its shape too
+        wrong = shapes.problem(voucher, "vouchers", "voucher")
+        if wrong:
+            return wrong
+    return None
 
 
 def _unreadable_login(exc: Unreadable) -> str:

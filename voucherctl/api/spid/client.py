@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import quote
 
+from voucherctl.api import shapes
 from voucherctl.api.spid.answers import UNVERIFIED, BadSignature, open_data, quota_report
 from voucherctl.api.spid.errors import (
     CLIENT_404_TEXTS,
@@ -30,7 +31,9 @@ from voucherctl.core.errors import (
     OutcomeUnknownError,
     RejectedError,
     ServerError,
-    VoucherctlError,
+    SignatureInvalidError,
+    UnexpectedAnswerError,
+    bad_answer,
 )
 from voucherctl.secrets.sets import CachedToken, SpidCredentials
 
@@ -46,6 +49,10 @@ SPID_ZONE = "no zone given"  # SPiD's times ("2014-08-06 11:47:25") do not say t
 STATUS_NAMES = {"-1": "expired", "0": "unused", "1": "handed out", "2": "redeemed"}
 TYPE_NAMES = {"3": "giveaway", "5": "campaign", "6": "free with order", "8": "payment method"}
 
+# How an answer was vouched for, beside answers.VERIFIED, UNVERIFIED and UNSIGNED: its
+# signature did not match the sign secret (the data was not used).
+SIGNATURE_FAILED = "failed"
+
 
 class SpidClient:
     """Calls of the SPiD API v2 that voucherctl uses, with the server token handled inside."""
@@ -56,14 +63,16 @@ class SpidClient:
         self.credentials = credentials
         self._token_lock = threading.Lock()  # bulk workers share one token
         # How the answers' data was vouched for: spid_answers.VERIFIED, UNVERIFIED, UNSIGNED.
-        self.signatures_seen: set[str] = set()
+        self.signatures_seen: set[str] = set()  # and SIGNATURE_FAILED when one failed
 
     # -- voucher calls ---------------------------------------------------------------------
 
     def voucher(self, code: str) -> dict[str, Any]:
         """The voucher with this code (``GET /api/2/voucher/{code}``)."""
         path = f"/api/2/voucher/{quote(code, safe='')}"
-        return _as_object(self._call("GET", path, what=f"show voucher {code}"))
+        what = f"show voucher {code}"
+        data, response = self._call_with_response("GET", path, what=what, change=False)
+        return _as_object(data, what, ("show", "voucher"), response.status)
 
     def handout(self, user_id: str, group_id: str) -> dict[str, Any]:
         """Give a user a voucher from a group (``POST /api/2/voucher_handout``).
@@ -102,7 +111,7 @@ class SpidClient:
             response = self._exchange("GET", "/api/2/vouchers/groups", what, False, params=params)
             if _nothing_found(response):
                 return found  # on the first page: nothing matches; on a later one: the end
-            page = _collection(self._unwrap(response, what, False), what)
+            page = _collection(self._unwrap(response, what, False), what, response.status)
             if page and page == previous:
                 raise ServerError(
                     f"{what}: SPiD answered offset {len(found)} with the page before it again; "
@@ -119,7 +128,9 @@ class SpidClient:
     def group(self, group_id: str) -> dict[str, Any]:
         """One voucher group (``GET /api/2/vouchers/group/{id}``)."""
         path = f"/api/2/vouchers/group/{quote(group_id, safe='')}"
-        return _as_object(self._call("GET", path, what=f"show voucher group {group_id}"))
+        what = f"show voucher group {group_id}"
+        data, response = self._call_with_response("GET", path, what=what, change=False)
+        return _as_object(data, what, ("group", "group"), response.status)
 
     def post(self, path: str, form: dict[str, str], *, what: str) -> tuple[Any, "Response"]:
         """A change sent as a form (spid_codes): its data and the answer. A 404 whose text does
@@ -279,14 +290,14 @@ class SpidClient:
         try:
             data, signature = open_data(body, self.credentials.sign_secret)
         except BadSignature as bad:
+            self.signatures_seen.add(SIGNATURE_FAILED)
             message = (
                 f"{what}: SPiD's answer failed its signature check ({bad}), so its data is not "
                 "trusted; check the sign secret (VOUCHERCTL_SPID_SIGN_SECRET)"
             )
             if change:
                 message += "; the change may or may not have been made"
-                raise OutcomeUnknownError(message) from None
-            raise ServerError(message) from None
+            raise bad_answer(SignatureInvalidError, message, change=change) from None
         if signature == UNVERIFIED and UNVERIFIED not in self.signatures_seen:
             self.http.note(
                 "SPiD's answers are signed, but nothing is verified: no sign secret is known "
@@ -320,14 +331,15 @@ def _nothing_found(response: "Response") -> bool:
     return not any(text in failure_text(response).lower() for text in CLIENT_404_TEXTS)
 
 
-def _collection(data: Any, what: str) -> list[dict[str, Any]]:
+def _collection(data: Any, what: str, status: int) -> list[dict[str, Any]]:
     """A collection's items: SPiD sends them as a list, or as an object keyed by id."""
     if data is None:
         return []
     items = list(data.values()) if isinstance(data, dict) else data
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise ServerError(f"{what}: SPiD answered an unexpected shape (no list in 'data')")
-    return items
+    if not isinstance(items, list):
+        message = f"{what}: SPiD answered an unexpected shape (no list)"
+        raise UnexpectedAnswerError(message, http_status=status)
+    return [_as_object(item, what, ("groups", "group"), status) for item in items]
 
 
 def _usable_token(token: Any) -> TypeGuard[str]:
@@ -339,9 +351,13 @@ def _is_container(body: Any) -> bool:
     return isinstance(body, dict) and "code" in body and ("data" in body or "error" in body)
 
 
-def _as_object(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise VoucherctlError("SPiD answered an unexpected shape (no object in 'data')")
+def _as_object(data: Any, what: str, shape: tuple[str, str], status: int) -> dict[str, Any]:
+    """``data`` when it has the shape ``shape`` (a published schema and its definition) gives
+    it, else exit 1: a read whose answer voucherctl cannot print as its schema says."""
+    wrong = shapes.problem(data, *shape)
+    if wrong or not isinstance(data, dict):
+        message = f"{what}: SPiD answered an unexpected shape ({wrong or 'not an object'})"
+        raise UnexpectedAnswerError(message, http_status=status)
     return data
 
 

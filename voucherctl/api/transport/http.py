@@ -34,12 +34,14 @@ from voucherctl.api.transport.pacing import Pacer, QuotaExhausted, QuotaReport, 
 from voucherctl.api.transport.watchdog import WATCHDOG, WatchedAdapter
 from voucherctl.core import redact
 from voucherctl.core.errors import (
+    ConnectionLostError,
     NotSentError,
-    OutcomeUnknownError,
     QuotaSpentError,
     RateLimitedError,
-    ServerError,
-    VoucherctlError,
+    RedirectRefusedError,
+    TimedOutError,
+    UnreadableAnswerError,
+    bad_answer,
 )
 
 USER_AGENT = f"voucherctl/{__version__}"
@@ -168,9 +170,10 @@ class HttpClient:
                 continue  # nothing usable came back, and trying again is safe: it was retried
             if 300 <= response.status < 400:
                 location = http_failures.without_query(response.headers.get("Location", "?"))
-                raise VoucherctlError(
+                raise RedirectRefusedError(
                     f"{what}: {host} answered HTTP {response.status}, a redirect to {location}; "
-                    "voucherctl never follows redirects, check the base URL"
+                    "voucherctl never follows redirects, check the base URL",
+                    http_status=response.status,
                 )
             wait = rate_limit(response) if rate_limit else None
             if wait is not None:
@@ -235,23 +238,23 @@ class HttpClient:
             )
             if change:
                 message += "; the change may or may not have been made"
-                raise OutcomeUnknownError(message) from None
-            raise ServerError(message) from None
+            raise bad_answer(UnreadableAnswerError, message, change=change) from None
         except requests.RequestException as exc:
             reason = http_failures.reason(exc)
             never_sent = http_failures.never_sent(exc)
             if (never_sent or not change) and attempt < READ_ATTEMPTS:
                 self._backoff(attempt, f"{host}: {reason}")
                 return None
+            lost = TimedOutError if isinstance(exc, requests.Timeout) else ConnectionLostError
             if change and not never_sent:
-                raise OutcomeUnknownError(
+                raise lost(
                     f"{what}: {reason} talking to {host}; the change may or may not have "
                     "been made, check before trying again"
                 ) from None
             message = f"{what}: cannot reach {host}: {reason}"
             if never_sent:  # nothing left this machine: a change was certainly not made
                 raise NotSentError(message + ("; nothing was sent" if change else "")) from None
-            raise OutcomeUnknownError(message) from None
+            raise lost(message) from None
 
     def _wait_out_rate_limit(
         self, what: str, host: str, status: int, wait: float, times: int
@@ -265,10 +268,12 @@ class HttpClient:
                 f"--max-wait ({self.max_wait:g} s) allows",
                 resets_at=time.time() + wait,
                 sent=True,
+                http_status=status,
             )
         if times > RATE_LIMIT_RETRIES:
             raise RateLimitedError(
-                f"{what}: rate limited by {host} (HTTP {status}); {_resets(wait)}"
+                f"{what}: rate limited by {host} (HTTP {status}); {_resets(wait)}",
+                http_status=status,
             )
         self._note(f"rate limited by {host}; waiting {wait:.0f} s before resending")
         until = self.pacer.hold_all(wait)  # everyone waits, this one here

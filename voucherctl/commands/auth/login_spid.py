@@ -1,6 +1,6 @@
 """SPiD's part of ``voucherctl auth``: client credentials checked, then stored."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voucherctl.cli import clients, prompt
 from voucherctl.commands.auth.login import (
@@ -18,6 +18,9 @@ from voucherctl.secrets.resolve import SPID_ENV_HINT, KeyringTokenCache, check_c
 from voucherctl.secrets.sets import MemoryTokenCache, SpidCredentials
 from voucherctl.storage import config
 from voucherctl.ui.environment import Environment
+
+if TYPE_CHECKING:
+    from voucherctl.api.spid.client import SpidClient
 
 
 def login(
@@ -107,9 +110,23 @@ def status(env: Environment) -> dict[str, Any]:
     try:
         groups = client.groups()
     except VoucherctlError as exc:
+        report.update(_signatures_seen(client))
         return {**report, "ok": False, "detail": exc.message, "exit_code": int(exc.exit_code)}
     detail = f"token accepted; {len(groups)} voucher groups"
     return {**report, "ok": True, "detail": detail, "exit_code": 0}
+
+
+def _signatures_seen(client: "SpidClient") -> dict[str, Any]:
+    """What the answers showed of the sign secret, when that belies what it is said to do."""
+    from voucherctl.api.spid.client import SIGNATURE_FAILED
+
+    if SIGNATURE_FAILED not in client.signatures_seen:
+        return {}
+    source = client.credentials.sign_secret_source
+    return {
+        "verifies_signatures": False,
+        "signatures": f"failed: SPiD's answer does not match the sign secret from {source}",
+    }
 
 
 def forget(env: Environment, profile: config.Profile) -> bool:

@@ -1,9 +1,10 @@
 """``voucherctl vouchers USER``: what a Spaaza user holds, for support."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+from voucherctl.api import shapes
 from voucherctl.changes import params
 from voucherctl.cli.command import environment
 from voucherctl.commands.spaaza.options import (
@@ -24,6 +25,9 @@ from voucherctl.commands.spaaza.options import (
 from voucherctl.core.errors import NotFoundError
 from voucherctl.core.text import escape_control
 from voucherctl.ui import output
+
+if TYPE_CHECKING:
+    from voucherctl.ui.environment import Environment
 
 
 def vouchers(
@@ -70,7 +74,7 @@ def vouchers(
     require_admin_parameters(client, query, "vouchers")
     found = vouchers_in(client.user_vouchers(query))
     if not wanted:
-        output.print_list(env, found, VOUCHER_COLUMNS, title="Vouchers")
+        _print_list(env, found)
         return
     found = [voucher for voucher in found if same_voucher(voucher, wanted)]
     if not found:
@@ -85,7 +89,7 @@ def vouchers(
                 env, voucher, VOUCHER_VIEW, title=f"Voucher {voucher.get('voucher_id')}"
             )
     else:
-        output.print_list(env, found, VOUCHER_COLUMNS, title="Vouchers")
+        _print_list(env, found)
 
 
 def _wanted(values: dict[str, Any]) -> dict[str, str]:
@@ -93,3 +97,9 @@ def _wanted(values: dict[str, Any]) -> dict[str, str]:
     if not params.given(values, ("voucher_key", "voucher_id", "third_party_id")):
         return {}
     return params.voucher(values)
+
+
+def _print_list(env: "Environment", found: list[dict[str, Any]]) -> None:
+    """The vouchers as a list; -o csv has every column schema vouchers declares, always."""
+    declared = shapes.declared("vouchers", "voucher")
+    output.print_list(env, found, VOUCHER_COLUMNS, title="Vouchers", csv_declared=declared)

@@ -212,9 +212,15 @@ def as_csv(vouchers: "Sequence[Mapping[str, Any]]") -> str:
     import csv
     import io
 
+    from voucherctl.api import shapes
+
+    # The codes' own columns first, then every other field the schema declares, then any field
+    # SPiD added: nothing -o json shows is left out (docs/contract.md#csv-columns).
+    columns = dict.fromkeys([*CODE_FIELDS, *shapes.declared("codes", "voucher")])
+    columns.update(dict.fromkeys(key for voucher in vouchers for key in voucher))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CODE_FIELDS)
+    writer.writerow(columns)
     for voucher in vouchers:
-        writer.writerow(output.csv_cell(voucher.get(name)) for name in CODE_FIELDS)
+        writer.writerow(output.csv_cell(voucher.get(name)) for name in columns)
     return buffer.getvalue()

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
+from voucherctl.api import shapes
 from voucherctl.api.spid.client import SPID_ZONE, TYPE_NAMES
 from voucherctl.changes import validate
 from voucherctl.cli.command import environment
@@ -112,7 +113,8 @@ def groups(
     if search is not None:
         part = validate.text(search, "--search").casefold()
         found = [g for g in found if part in str(g.get("title") or "").casefold()]
-    output.print_list(env, found, GROUP_COLUMNS, title="Voucher groups")
+    declared = shapes.declared("groups", "group")
+    output.print_list(env, found, GROUP_COLUMNS, title="Voucher groups", csv_declared=declared)
     if not found:
         env.info(_none_found(filters, search))
 
