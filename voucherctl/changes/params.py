@@ -8,7 +8,7 @@ name the user gave it (``--group`` or ``voucherGroupId``) when it is wrong.
 import re
 from collections.abc import Mapping
 
-from voucherctl.api.spaaza.client import USER_FIELDS, VOUCHER_FIELDS
+from voucherctl.api.spaaza.fields import USER_FIELDS, VOUCHER_FIELDS
 from voucherctl.changes import validate
 from voucherctl.core.errors import UsageError
 

@@ -8,17 +8,17 @@ looks at variables, keyring or config at all (docs/contract.md#sandbox).
 
 from typing import TYPE_CHECKING
 
-from voucherctl.api.spaaza.client import SpaazaClient
-from voucherctl.api.spid.client import SpidClient
 from voucherctl.core.errors import NotConfiguredError, UsageError
 from voucherctl.secrets.resolve import resolve_spaaza, resolve_spid
 from voucherctl.secrets.sets import MemoryTokenCache, SpaazaCredentials, SpidCredentials
 from voucherctl.storage import config
 from voucherctl.ui.environment import Environment
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # each client is imported when built: a SPiD command never loads Spaaza's
     from pathlib import Path
 
+    from voucherctl.api.spaaza.client import SpaazaClient
+    from voucherctl.api.spid.client import SpidClient
     from voucherctl.api.transport.pacing import Pacer
 
 
@@ -48,7 +48,7 @@ def recorded_host(env: Environment, base_url: str) -> str:
     return config.SANDBOX_NAME if env.options.sandbox else base_url
 
 
-def spid(env: Environment, pacer: "Pacer | None" = None) -> SpidClient:
+def spid(env: Environment, pacer: "Pacer | None" = None) -> "SpidClient":
     """A SPiD client for this invocation (``pacer``: shared by the workers of a bulk run)."""
     base_url = spid_base_url(env)
     if env.options.sandbox:
@@ -67,8 +67,10 @@ def spid(env: Environment, pacer: "Pacer | None" = None) -> SpidClient:
 
 def build_spid(
     env: Environment, base_url: str, credentials: SpidCredentials, pacer: "Pacer | None" = None
-) -> SpidClient:
+) -> "SpidClient":
     """A SPiD client for these credentials (``auth login`` checks new ones with it)."""
+    from voucherctl.api.spid.client import SpidClient
+
     return SpidClient(env.http(pacer), base_url, credentials)
 
 
@@ -86,7 +88,7 @@ def spaaza_chain_id(env: Environment, given: str | None) -> str | None:
     return given or env.var("VOUCHERCTL_SPAAZA_CHAIN_ID") or env.profile.spaaza.chain_id
 
 
-def spaaza(env: Environment, pacer: "Pacer | None" = None) -> SpaazaClient:
+def spaaza(env: Environment, pacer: "Pacer | None" = None) -> "SpaazaClient":
     """A Spaaza client for this invocation (``pacer``: shared by the workers of a bulk run)."""
     base_url = spaaza_base_url(env)
     if env.options.sandbox:
@@ -117,8 +119,10 @@ def build_spaaza(
     api_version: str | None = None,
     app_hostname: str | None = None,
     pacer: "Pacer | None" = None,
-) -> SpaazaClient:
+) -> "SpaazaClient":
     """A Spaaza client for these credentials (None: for logging in)."""
+    from voucherctl.api.spaaza.client import SpaazaClient
+
     return SpaazaClient(
         env.http(pacer),
         base_url,

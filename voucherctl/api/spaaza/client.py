@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from voucherctl.api import shapes
+from voucherctl.api.spaaza.fields import USER_FIELDS
 from voucherctl.api.spaaza.login_answer import (
     LoginAnswer,
     Session,
@@ -38,14 +39,6 @@ from voucherctl.secrets.sets import SPAAZA_RENEW_HINT, SpaazaCredentials
 if TYPE_CHECKING:
     from voucherctl.api.transport.http import HttpClient, Response
 
-VOUCHER_FIELDS = ("voucher_key", "voucher_id", "third_party_id")
-USER_FIELDS = (
-    "user_id",
-    "member_number",
-    "username",
-    "authentication_point_identifier",
-    "auxiliary_identifier",
-)
 SESSION_ERRORS = frozenset({"no_valid_session", "permission_denied_or_non_existent"})
 CONFIGURATION_ERRORS = frozenset({"no_myprice_app"})  # the app hostname is wrong or missing
 # What a login step that went out and got no usable answer may have done; it is not resent.

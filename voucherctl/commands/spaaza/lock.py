@@ -4,7 +4,8 @@ from typing import Annotated
 
 import typer
 
-from voucherctl.api.spaaza.client import VOUCHER_FIELDS, SpaazaClient
+from voucherctl.api.spaaza.client import SpaazaClient
+from voucherctl.api.spaaza.fields import VOUCHER_FIELDS
 from voucherctl.changes import params
 from voucherctl.changes.operation import Operation
 from voucherctl.cli import change, clients

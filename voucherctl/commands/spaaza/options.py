@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from voucherctl.api.spaaza.client import USER_FIELDS
+from voucherctl.api.spaaza.fields import USER_FIELDS
 from voucherctl.core.errors import UsageError
 from voucherctl.ui import output
 

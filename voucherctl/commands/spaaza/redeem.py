@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from voucherctl.api.spaaza.client import USER_FIELDS, VOUCHER_FIELDS, SpaazaClient
+from voucherctl.api.spaaza.client import SpaazaClient
+from voucherctl.api.spaaza.fields import USER_FIELDS, VOUCHER_FIELDS
 from voucherctl.changes import params
 from voucherctl.changes.operation import Operation
 from voucherctl.cli import change, clients
