@@ -23,6 +23,22 @@ def test_help_command_is_the_commands_own_help(cli, path) -> None:
     assert asked.stdout == cli(*path, "--help").stdout
 
 
+@pytest.mark.parametrize("path", [["show"], ["auth", "login"]], ids=" ".join)
+def test_the_installed_help_command_knows_every_command(path, tmp_path) -> None:
+    """Catches 'voucherctl help show' run as a process, where only the command named in argv
+    is loaded (so 'help' alone knew no other command): the same text as 'show --help'."""
+    import subprocess
+
+    from tests.sandbox_process import VOUCHERCTL, base_environment
+
+    env = {**base_environment(tmp_path), "COLUMNS": "100"}
+    helped = subprocess.run([VOUCHERCTL, "help", *path], env=env, capture_output=True, text=True)
+    direct = subprocess.run([VOUCHERCTL, *path, "--help"], env=env, capture_output=True, text=True)
+
+    assert helped.returncode == 0, helped.stderr
+    assert helped.stdout == direct.stdout
+
+
 def test_help_of_an_unknown_command_is_a_usage_error(cli) -> None:
     result = cli("help", "auth", "logn")
 
