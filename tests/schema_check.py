@@ -20,7 +20,8 @@ from voucherctl.commands import GROUPS, SPECS
 _VALUE_OPTIONS = frozenset(
     {"-p", "--profile", "-o", "--output", "--timeout", "--max-wait", "--query", "--from"}
 )
-_NOT_JSON = frozenset(
+# Commands that print no JSON document on stdout, whatever the format.
+NOT_JSON = frozenset(
     {
         "completion",
         "schema",
@@ -101,7 +102,7 @@ def check_run(
     name = command_name(args)
     if {"--help", "-h"} & set(args):
         return  # help is text for people, whatever the format
-    if name is None or name in _NOT_JSON or "--query" in args or not stdout.strip():
+    if name is None or name in NOT_JSON or "--query" in args or not stdout.strip():
         return
     if name in _PLAIN_UNLESS_ASKED and not _asked(args, environ):
         return
