@@ -7,7 +7,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections import Counter
 
 from voucherctl.sandbox import SANDBOX
 
@@ -107,3 +110,21 @@ def run_cli(*args: str, env: dict[str, str], input: str | None = None) -> Done:
     )
     check_run(args, done.stdout, done.stderr, env, tty=False)  # the published schemas
     return Done(done.returncode, done.stdout, done.stderr)
+
+
+def users_file(path: Path, users: list[int], group: int = SANDBOX.spid_handout_group_id) -> Path:
+    """A handout file: one row per user, all from ``group``."""
+    path.write_text("userId,voucherGroupId\n" + "".join(f"{u},{group}\n" for u in users))
+    return path
+
+
+def vouchers_per_user(sandbox: SandboxProcess, users: list[int]) -> "Counter[int]":
+    """How many vouchers the sandbox handed each of ``users`` (a user with none is left out)."""
+    from collections import Counter
+
+    rows = sandbox.query(
+        "select user_id, count(*) from spid_voucher where user_id between ? and ? group by user_id",
+        min(users),
+        max(users),
+    )
+    return Counter(dict(rows))

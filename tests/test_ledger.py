@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.sandbox_process import VOUCHERCTL, SandboxProcess, ledger_rows, run_cli
+from tests.sandbox_process import (
+    VOUCHERCTL,
+    SandboxProcess,
+    ledger_rows,
+    run_cli,
+    users_file,
+    vouchers_per_user,
+)
 from voucherctl.sandbox import SANDBOX
 
 GROUP = SANDBOX.spid_handout_group_id
@@ -35,20 +42,6 @@ def slow_sandbox(tmp_path: Path) -> Iterator[SandboxProcess]:
     server = SandboxProcess(tmp_path / "state.sqlite3", "--latency", "1500")
     yield server
     server.stop()
-
-
-def users_file(path: Path, users: list[int]) -> Path:
-    path.write_text("userId,voucherGroupId\n" + "".join(f"{u},{GROUP}\n" for u in users))
-    return path
-
-
-def vouchers_per_user(sandbox: SandboxProcess, users: list[int]) -> Counter[int]:
-    rows = sandbox.query(
-        "select user_id, count(*) from spid_voucher where user_id between ? and ? group by user_id",
-        min(users),
-        max(users),
-    )
-    return Counter(dict(rows))
 
 
 def outcomes(stdout: str) -> Counter[str]:

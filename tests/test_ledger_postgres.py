@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.postgres_server import PostgresServer
-from tests.sandbox_process import VOUCHERCTL, SandboxProcess, run_cli
+from tests.sandbox_process import VOUCHERCTL, SandboxProcess, run_cli, users_file, vouchers_per_user
 from voucherctl.sandbox import SANDBOX
 
 GROUP = SANDBOX.spid_handout_group_id
@@ -50,20 +50,6 @@ def machine(sandbox: SandboxProcess, home: Path, ledger: str) -> dict[str, str]:
         VOUCHERCTL_LEDGER=ledger,
     )
     return env
-
-
-def users_file(path: Path, users: list[int]) -> Path:
-    path.write_text("userId,voucherGroupId\n" + "".join(f"{u},{GROUP}\n" for u in users))
-    return path
-
-
-def vouchers_per_user(sandbox: SandboxProcess, users: list[int]) -> Counter[int]:
-    rows = sandbox.query(
-        "select user_id, count(*) from spid_voucher where user_id between ? and ? group by user_id",
-        min(users),
-        max(users),
-    )
-    return Counter(dict(rows))
 
 
 def outcomes(stdout: str) -> Counter[str]:
