@@ -7,18 +7,20 @@ import secrets
 import shutil
 import tempfile
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from voucherctl.changes.operation import Fills, Operation
 from voucherctl.core.errors import UsageError, VoucherctlError
 from voucherctl.core.text import escape_control
 from voucherctl.storage.ledger import digest
 
+if TYPE_CHECKING:
+    import _csv
+
 MAX_CELL_CHARS = 10_000
-csv.field_size_limit(MAX_CELL_CHARS + 1)  # longer cells are errors, not memory hogs
 # A longer line is refused as it is read, before it is in memory whole: the field size limit
 # acts only once the csv module has the line, which a 200 MB line took 435 MiB to hold.
 MAX_LINE_CHARS = 1_000_000
@@ -163,7 +165,7 @@ class Source:
     def unused_columns(self, operation: Operation[Any]) -> list[str]:
         """Columns of the header that ``operation`` does not take (they are ignored)."""
         with self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-            header = next(csv.reader(_Lines(handle, self.name)), [])
+            header = next(_csv_reader(_Lines(handle, self.name)), [])
         return [cell.strip() for cell in header if cell.strip() not in operation.columns]
 
     def close(self) -> None:
@@ -228,7 +230,7 @@ def _rows(
     handle: IO[str], operation: Operation[Any], fills: Fills, name: str, identify: bool | str
 ) -> Iterator[Row]:
     # strict: a quote left open would otherwise swallow every row after it into one cell
-    reader = csv.reader(_Lines(handle, name), strict=True)
+    reader = _csv_reader(_Lines(handle, name), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -370,3 +372,10 @@ def _reason(exc: Exception) -> str:
     if "unexpected end of data" in text:
         return 'a quoted cell starts in this row and is never closed (a stray ")'
     return f"not valid CSV ({escape_control(text)})"
+
+
+def _csv_reader(lines: Iterable[str], *, strict: bool = False) -> "_csv.Reader":
+    """csv's reader, with the cell limit set for it: a longer cell is an error, not a memory
+    hog. (csv keeps the limit for the whole process; only bulk input reads CSV.)"""
+    csv.field_size_limit(MAX_CELL_CHARS + 1)
+    return csv.reader(lines, strict=strict)
