@@ -100,8 +100,11 @@ def test_sigterm_finishes_rows_in_flight_and_exits_130(slow_sandbox, tmp_path) -
     stdout, stderr = process.communicate(timeout=30)
 
     assert process.returncode == 130
-    records = [json.loads(line) for line in stdout.splitlines()]
+    printed = [json.loads(line) for line in stdout.splitlines()]
+    assert len(printed) == len(users)  # every row prints, those not started too
+    records = [r for r in printed if (r["error"] or {}).get("api_error") != "not_started"]
     assert records and {r["outcome"] for r in records} == {"ok"}  # in-flight rows finished
+    assert {r["outcome"] for r in printed if r not in records} <= {"skipped"}
     assert "not started" in stderr
     per_user = vouchers_per_user(slow_sandbox, users)
     assert sum(per_user.values()) == len(records)

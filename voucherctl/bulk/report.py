@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from voucherctl.ui.environment import Environment
 
 OUTCOMES = ("ok", "failed", "skipped", "unknown")
+NOT_STARTED = "not_started"  # a row printed skipped because the run stopped before it
 MAX_TABLE_ROWS = 200  # a terminal shows the rows that need attention, not ten thousand
 
 
@@ -110,7 +111,8 @@ class Report:
 
     def add(self, outcome: Outcome) -> None:
         with self._lock:
-            self.counts[outcome.outcome] += 1
+            if outcome.api_error != NOT_STARTED:  # the summary counts those apart
+                self.counts[outcome.outcome] += 1
             if self.format == "query":
                 self._emit_queried(outcome)
             elif self.format == "jsonl":
@@ -135,7 +137,10 @@ class Report:
         text = f"{self.command}: {done} of {self.total} rows: {', '.join(parts) or 'none'}"
         text += f" in {seconds:.1f} s{rate}"
         if not_started:
-            text += f"; {not_started} not started (run the same command again to go on)"
+            text += (
+                f"; {not_started} not started, printed as skipped (run the same command "
+                "again to go on)"
+            )
         if run:
             text += f"; run {run}"
         return text

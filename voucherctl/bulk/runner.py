@@ -93,26 +93,28 @@ def _validate(
     user a second voucher, a claim repeated fails.
     """
     total = invalid = repeated = 0
+    listed = _Listed(env, source.name)
     for row in source.rows(operation, fills):
         total += 1
         if row.error:
             invalid += 1
-            if invalid <= MAX_LISTED_INVALID and not options.skip_invalid:
-                env.error(f"{source.name}: line {row.line}: {row.error}")
+            if not options.skip_invalid:
+                listed.add(row.line, row.error)
         elif row.first_line != row.line:
             repeated += 1
             if repeated <= MAX_LISTED_REPEATS:
                 env.warn(f"{source.name}: line {row.line} repeats line {row.first_line}")
     unused = source.unused_columns(operation)
     if unused:
-        listed = ", ".join(escape_control(column) or "(blank)" for column in unused[:5])
+        names = ", ".join(escape_control(column) or "(blank)" for column in unused[:5])
         more = f" and {len(unused) - 5} more" if len(unused) > 5 else ""
-        env.warn(f"{source.name}: {operation.command} ignores the column(s) {listed}{more}")
+        env.warn(f"{source.name}: {operation.command} ignores the column(s) {names}{more}")
     if invalid and not options.skip_invalid:
         more = f" (the first {MAX_LISTED_INVALID} listed)" if invalid > MAX_LISTED_INVALID else ""
         raise InvalidRowsError(
             f"{invalid} of {total} rows are invalid{more}; nothing was sent. Fix them, or "
             "add --skip-invalid to send the valid rows and report the others as failed"
+            + listed.text()
         )
     if invalid:
         env.warn(f"{_rows(invalid)} invalid: reported as failed, not sent")
@@ -141,16 +143,38 @@ def _check_rows(
     if operation.check is None:
         return
     failed = 0
+    listed = _Listed(env, source.name)
     for row in source.rows(operation, fills, identify=False):
         if row.error is None:
             try:
                 operation.check(client, row.params)
             except UsageError as exc:
                 failed += 1
-                if failed <= MAX_LISTED_INVALID:
-                    env.error(f"{source.name}: line {row.line}: {exc.message}")
+                listed.add(row.line, exc.message)
     if failed:
-        raise UsageError(f"{_rows(failed)} of {source.name} cannot be sent; nothing was sent")
+        raise UsageError(
+            f"{_rows(failed)} of {source.name} cannot be sent; nothing was sent" + listed.text()
+        )
+
+
+class _Listed:
+    """The bad rows named: a text line each, or under ``-o json|jsonl``, where stderr holds the
+    one error object (docs/contract.md#for-scripts), in that object's message."""
+
+    def __init__(self, env: Environment, name: str) -> None:
+        self.env, self.name = env, name
+        self.structured = env.options.output in ("json", "jsonl")
+        self.lines: list[str] = []
+
+    def add(self, line: int, error: str) -> None:
+        if len(self.lines) >= MAX_LISTED_INVALID:
+            return
+        self.lines.append(f"line {line}: {error}")
+        if not self.structured:
+            self.env.error(f"{self.name}: line {line}: {error}")
+
+    def text(self) -> str:
+        return f" ({'; '.join(self.lines)})" if self.structured and self.lines else ""
 
 
 def _rows(count: int) -> str:

@@ -22,7 +22,17 @@ from voucherctl.bulk.report import Outcome, Report
 from voucherctl.bulk.rows import Row, Source
 from voucherctl.changes.operation import BulkOptions, Client, Fills, Operation
 from voucherctl.changes.recording import error_object
-from voucherctl.core.errors import ExitCode, NotSentError, QuotaSpentError, VoucherctlError
+from voucherctl.core.errors import (
+    DoneElsewhereRowError,
+    ExitCode,
+    LedgerLostError,
+    NotSentError,
+    NotStartedError,
+    OutputClosedError,
+    QuotaSpentError,
+    RowsFailedError,
+    VoucherctlError,
+)
 from voucherctl.core.text import escape_control
 from voucherctl.storage.engines import LedgerError
 from voucherctl.storage.ledger import Decision, Ledger, Request, Run
@@ -37,28 +47,48 @@ WAIT_SECONDS = 0.05  # between looks at an identical request in flight elsewhere
 
 
 class _Stop:
-    """Why the run stops starting rows, if it does; the first reason wins."""
+    """Why the run stops starting rows, if it does; the first reason wins. ``error`` is what
+    the run ends with: the one error line (docs/contract.md#row-records-and-summary)."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
         self.code: ExitCode | None = None
         self.message: str | None = None
+        self.error: VoucherctlError | None = None
         self._lock = threading.Lock()
 
-    def now(self, code: ExitCode, message: str | None = None) -> None:
+    def now(self, error: VoucherctlError) -> None:
         with self._lock:
             if self.code is None:
-                self.code, self.message = code, message
+                self.code, self.message, self.error = error.exit_code, error.message, error
         self.event.set()
 
     def after(self, outcome: Outcome, output_error: str | None) -> None:
         """Stop starting rows when how this row ended says the run cannot go on."""
         if outcome.exit_code == ExitCode.AUTH:
-            self.now(ExitCode.AUTH)
+            why = f"{outcome.error}: no more rows were started"
+            self.now(_like(outcome, ExitCode.AUTH, why))
         if outcome.stops_run is not None:
-            self.now(*outcome.stops_run)
-        if outcome.journal_error or output_error:
-            self.now(ExitCode.ERROR, outcome.journal_error or output_error)
+            self.now(_like(outcome, *outcome.stops_run))
+        if outcome.journal_error:
+            self.now(LedgerLostError(outcome.journal_error))
+        if output_error:
+            self.now(OutputClosedError(output_error))
+
+    def not_started(self, row: Row) -> Outcome:
+        """A row the stopped run did not start: ``skipped``, its error saying why."""
+        if row.error:  # an invalid row (--skip-invalid) is failed, started or not
+            return Outcome(row, "failed", int(ExitCode.USAGE), row.error)
+        code = self.code if self.code is not None else ExitCode.ERROR
+        why = f"not started: {self.message or 'the run stopped'}"
+        return Outcome(row, "skipped", int(code), why, api_error=NotStartedError.api_error)
+
+
+def _like(outcome: Outcome, code: ExitCode, why: str) -> VoucherctlError:
+    """The run's error, named as the row that stopped it was (``quota_spent``, ``auth_failed``)."""
+    return VoucherctlError(
+        why, exit_code=code, http_status=outcome.http_status, api_error=outcome.api_error
+    )
 
 
 def send_rows(
@@ -79,15 +109,18 @@ def send_rows(
     rows = _Rows(operation, options, client, ledger, run, host, stop)
 
     def process(row: Row) -> None:
-        if stop.event.is_set():
-            return  # stopped while this row waited for a worker: it is not started
+        if stop.event.is_set():  # stopped while this row waited for a worker
+            report.add(stop.not_started(row))
+            return
         try:
             outcome = rows.run_row(row)
         except LedgerError as exc:  # before the row was sent: it is not started
-            stop.now(ExitCode.ERROR, _lost(ledger, exc))
+            stop.now(LedgerLostError(_lost(ledger, exc)))
+            report.add(stop.not_started(row))
             return
-        if outcome is None:
-            return  # stopped while an identical request was in flight elsewhere
+        if outcome is None:  # stopped while an identical request was in flight elsewhere
+            report.add(stop.not_started(row))
+            return
         report.add(outcome)
         stop.after(outcome, report.output_error)
 
@@ -99,17 +132,21 @@ def send_rows(
         if run.earlier is not None:  # going on with a run: what it did is skipped in batches
             rows_to_send = _not_done(rows_to_send, ledger, run, report, stop)
         _dispatch(rows_to_send, options.concurrency, process, stop)
+        for row in rows_to_send:  # every row of the file prints, those not started too
+            report.add(stop.not_started(row))
     not_started = total - sum(report.counts.values())
     with suppress(LedgerError):  # left unwritten, the run counts as not finished: it resumes
         ledger.end_run(run, finished=stop.code is None and not not_started, reason=stop.message)
-    if stop.message:
-        env.error(stop.message)
     env.info(report.summary(not_started=not_started, run=escape_control(run.name)))
-    if stop.code is not None:
-        return stop.code
-    if report.counts["failed"] or report.counts["unknown"]:
-        return ExitCode.BULK_FAILED
-    return ExitCode.OK
+    if stop.error is not None:
+        raise stop.error  # the one error line: text, or the error object under -o json|jsonl
+    failed = report.counts["failed"] + report.counts["unknown"]
+    if failed and env.options.output in ("json", "jsonl"):
+        raise RowsFailedError(
+            f"{failed} of {total} rows of {source.name} failed or have an unknown outcome; "
+            "each has its error on stdout"
+        )
+    return ExitCode.BULK_FAILED if failed else ExitCode.OK
 
 
 def _lost(ledger: Ledger, exc: LedgerError) -> str:
@@ -129,13 +166,12 @@ def _not_done(
     time, without a worker or a transaction each (a finished 100,000-row run resumed in
     seconds). Every row yielded is still decided by the ledger as it is sent."""
     for batch in batched(rows, DONE_BATCH):
-        if stop.event.is_set():
-            return
-        try:
-            done = ledger.done_rows(run, [row.key for row in batch if row.error is None])
-        except LedgerError as exc:
-            stop.now(ExitCode.ERROR, _lost(ledger, exc))
-            return
+        done: set[str] = set()
+        if not stop.event.is_set():  # stopped: the rest go on, to be reported not started
+            try:
+                done = ledger.done_rows(run, [row.key for row in batch if row.error is None])
+            except LedgerError as exc:
+                stop.now(LedgerLostError(_lost(ledger, exc)))
         for row in batch:
             if row.error is None and row.key in done:
                 report.add(Outcome(row, "skipped", int(ExitCode.OK)))
@@ -152,11 +188,12 @@ def _dispatch(
     rows: Iterator[Row], concurrency: int, process: Callable[[Row], None], stop: "_Stop"
 ) -> None:
     """``process`` every row on ``concurrency`` workers, the input read only a little ahead;
-    once the run stops, no more rows start."""
+    once the run stops, no more rows start (``rows`` keeps those not taken)."""
     in_flight: set[Future[None]] = set()
     with ThreadPoolExecutor(concurrency, thread_name_prefix="bulk") as pool:
-        for row in rows:
-            if stop.event.is_set():
+        while not stop.event.is_set():
+            row = next(rows, None)
+            if row is None:
                 break
             while len(in_flight) >= concurrency * 2:
                 _, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -196,7 +233,7 @@ class _Rows(Generic[Client]):
                 f"done before on {escape_control(self.host)} by {decision.by}; not sent "
                 "again (add --again to send it)"
             )
-            return Outcome(row, "skipped", int(ExitCode.OK), why)
+            return _done_elsewhere(row, why)
         if decision.kind == "unknown":
             assert decision.change is not None
             settled = _settle(row, self.operation, self.client)
@@ -209,7 +246,7 @@ class _Rows(Generic[Client]):
                 return None
             if decision.kind == "elsewhere":  # another run did it meanwhile
                 why = f"done before on {escape_control(self.host)} by {decision.by}; not sent again"
-                return Outcome(row, "skipped", int(ExitCode.OK), why)
+                return _done_elsewhere(row, why)
         assert decision.change is not None
         outcome = _attempt(row, self.operation, self.client, resent=decision.kind != "send")
         return self._recorded(outcome, decision.change)
@@ -277,6 +314,12 @@ def _attempt(row: Row, operation: Operation[Client], client: Client, *, resent: 
         return Outcome(row, "unknown", int(ExitCode.ERROR), f"unexpected error: {exc!r}")
 
 
+def _done_elsewhere(row: Row, why: str) -> Outcome:
+    """Skipped, another run did it: the note is the row's error object, named
+    ``done_elsewhere``, exit code 0 (docs/contract.md#row-records-and-summary)."""
+    return Outcome(row, "skipped", int(ExitCode.OK), why, api_error=DoneElsewhereRowError.api_error)
+
+
 def _stopping(outcome: Outcome, code: ExitCode, why: str) -> Outcome:
     outcome.stops_run = (code, why)
     return outcome
@@ -298,7 +341,7 @@ def _stopped_by_signals(stop: _Stop) -> Iterator[None]:
     """Ctrl-C and SIGTERM stop new rows from starting; rows in flight finish."""
 
     def handle(signum: int, frame: object) -> None:
-        stop.now(ExitCode.INTERRUPTED)
+        stop.now(VoucherctlError("interrupted", exit_code=ExitCode.INTERRUPTED))
 
     if threading.current_thread() is not threading.main_thread():
         yield

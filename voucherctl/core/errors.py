@@ -120,6 +120,39 @@ class ProductionGuardError(UsageError):
     api_error = "production_guard"
 
 
+class RowsFailedError(VoucherctlError):
+    """A bulk run ended with rows failed or unknown: the error object scripts read under
+    ``-o json|jsonl`` (docs/contract.md#bulk-runs)."""
+
+    exit_code = ExitCode.BULK_FAILED
+    api_error = "rows_failed"
+
+
+class OutputClosedError(VoucherctlError):
+    """stdout stopped taking a bulk run's rows: no more rows started."""
+
+    api_error = "output_closed"
+
+
+class LedgerLostError(VoucherctlError):
+    """The ledger stopped accepting records during a bulk run: no more rows started."""
+
+    api_error = "ledger_lost"
+
+
+class NotStartedError(VoucherctlError):
+    """A bulk row the run did not start, because the run stopped first (printed ``skipped``)."""
+
+    api_error = "not_started"
+
+
+class DoneElsewhereRowError(VoucherctlError):
+    """A bulk row skipped because another run or command did it (exit 0: nothing wrong)."""
+
+    exit_code = ExitCode.OK
+    api_error = "done_elsewhere"
+
+
 class NotFoundError(VoucherctlError):
     exit_code = ExitCode.NOT_FOUND
     api_error = "not_found"  # when the API names nothing
