@@ -32,7 +32,7 @@ GROUP_COLUMNS = [  # a narrow terminal leaves out Created, then Codes, then Type
 ]
 
 GROUP_VIEW = [
-    output.field("Voucher group", "voucherGroupId"),
+    output.id_field("Voucher group", "voucherGroupId"),
     output.field("Title", "title"),
     output.field("Description", "description"),
     output.Column("Type", _type),
@@ -40,12 +40,12 @@ GROUP_VIEW = [
     output.field("Limit", "limit"),
     output.field("Generated", "generatedVouchers"),
     output.field("Available", "availableVouchers"),
-    output.field("Campaign", "campaignId"),
-    output.field("Product", "productId"),
-    output.field("Discount", "discountId"),
-    output.field("Client", "clientId"),
+    output.id_field("Campaign", "campaignId"),
+    output.id_field("Product", "productId"),
+    output.id_field("Discount", "discountId"),
+    output.identifier("Client", "clientId"),
     output.time_field("Created", "created", SPID_ZONE),
-    output.field("Created by", "createdBy"),
+    output.id_field("Created by", "createdBy"),
     output.time_field("Updated", "updated", SPID_ZONE),
 ]
 
