@@ -118,7 +118,8 @@ class Command(TyperCommand):
             sections[group.title] = []
         for param in self.get_params(ctx):
             if param.param_type_name == "argument":
-                sections["Arguments"].append(_argument_help(param))
+                if not getattr(param, "hidden", False):
+                    sections["Arguments"].append(_argument_help(param))
                 continue
             record = param.get_help_record(ctx)
             if record is None:
@@ -137,9 +138,9 @@ class Command(TyperCommand):
         """``[OPTIONS] CODE``: arguments by their names, not Typer's ``{CODE}``."""
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):
-            if param.param_type_name == "argument":
-                name = _argument_name(param)
-                pieces.append(name if param.required else f"[{name}]")
+            if param.param_type_name == "argument" and not getattr(param, "hidden", False):
+                name = _argument_name(param)  # `[show NAME | import LEDGER]` is bracketed once
+                pieces.append(name if param.required or name.startswith("[") else f"[{name}]")
         return pieces
 
 
@@ -172,7 +173,7 @@ def refuse_repeated(parser: Any, ctx: click.Context, args: list[str]) -> None:
 
 
 def _argument_name(param: click.Parameter) -> str:
-    return (param.metavar or param.name or "").upper()
+    return param.metavar or (param.name or "").upper()  # a metavar as written
 
 
 def _argument_help(param: click.Parameter) -> tuple[str, str]:
