@@ -304,7 +304,7 @@ def test_config_toml_is_the_owners_alone_whatever_the_umask(
     folder = isolated_environment / "config"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE((folder / "config.toml").stat().st_mode) == 0o600
-    assert [p.name for p in folder.iterdir()] == ["config.toml"]  # no temporary file left
+    assert sorted(p.name for p in folder.iterdir()) == [".config.toml.lock", "config.toml"]
 
 
 def test_a_loose_config_toml_is_tightened_when_next_written(

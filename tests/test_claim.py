@@ -35,7 +35,9 @@ def test_claim_table_shows_status_amount_expiry_and_campaign(cli, rsps) -> None:
     assert "Status claimed" in lines
     assert "Lock not locked" in lines
     assert "Amount €5" in lines
-    assert "Expires 2050-01-01 00:00:00 UTC" in lines
+    assert "Expires 2050-01-01 00:00:00" in lines  # the zone is said once, above the view
+    assert lines[0].endswith("(times: UTC)")
+    assert not any(line.endswith(" UTC") and "times:" not in line for line in lines)
     assert "Campaign Earn €5 on signup (136)" in lines
 
 

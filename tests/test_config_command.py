@@ -120,3 +120,93 @@ def test_get_of_a_setting_not_set_is_exit_3(cli, config_file) -> None:
 
 def test_the_sandbox_has_no_settings(cli, config_file) -> None:
     assert cli("config", "list", "--sandbox").exit_code == 2
+
+
+def test_twenty_concurrent_sets_each_keep_their_setting(isolated_environment, config_file) -> None:
+    """Catches a read-modify-write of config.toml that is not serialised across processes (a
+    later writer drops an earlier one's profile) or a temporary file shared by writers (exit 2
+    'No such file or directory', a 0-byte .config.toml.tmp left behind). Real processes."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "voucherctl", "config", "set", "spaaza.chain_id"]
+    runs = [
+        subprocess.Popen(
+            [*command, str(n + 1), "--profile", f"r{n}"],
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(20)
+    ]
+    outcomes = [(run.wait(), run.communicate()[1]) for run in runs]
+
+    assert [code for code, _ in outcomes] == [0] * 20, outcomes
+    profiles = tomllib.loads(config_file.read_text())["profiles"]
+    assert {n: profiles[f"r{n}"]["spaaza"]["chain_id"] for n in range(20)} == {
+        n: str(n + 1) for n in range(20)
+    }
+    assert profiles["prod"] == tomllib.loads(EXISTING)["profiles"]["prod"]
+    assert sorted(p.name for p in config_file.parent.iterdir()) == [
+        ".config.toml.lock",
+        "config.toml",
+    ]
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch) -> None:
+    """Catches a temporary file left behind when the write fails half way."""
+    from voucherctl.storage import private_files
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(private_files.os, "fsync", full)
+    with pytest.raises(OSError):
+        private_files.write_private_text(tmp_path / "config.toml", "x = 1\n")
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unset_keeps_keys_it_does_not_own_and_adds_nothing(cli, config_file) -> None:
+    """Catches an unset that rewrites the profile from what it knows: hand-added keys dropped,
+    protected = false added."""
+    config_file.write_text(
+        '[profiles.team]\nnote = "ask Kari"\n\n[profiles.team.spaaza]\n'
+        'chain_id = "3"\nuser_id = "7"\n'
+    )
+
+    assert cli("config", "unset", "spaaza.user_id", "--profile", "team").exit_code == 0
+
+    assert tomllib.loads(config_file.read_text())["profiles"]["team"] == {
+        "note": "ask Kari",
+        "spaaza": {"chain_id": "3"},
+    }
+
+
+def test_a_config_file_starting_with_a_bom_is_read(cli, config_file) -> None:
+    """Catches a UTF-8 BOM (as Notepad writes it) refused as invalid TOML."""
+    config_file.write_bytes(b"\xef\xbb\xbf" + EXISTING.encode())
+
+    result = cli("config", "get", "spid.client_id", "--profile", "prod")
+
+    assert (result.exit_code, result.stdout) == (0, "prod-client\n"), result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("config", "list"),
+        ("config", "get", "spaaza.chain_id"),
+        ("config", "unset", "spaaza.chain_id"),
+    ],
+)
+def test_an_unknown_profile_is_exit_2_profile_unknown(cli, config_file, args) -> None:
+    """Catches list printing nulls (exit 0), get exit 3 and unset a bare usage error for a
+    profile config.toml does not define."""
+    result = cli(*args, "--profile", "nope", "-o", "json")
+
+    assert result.exit_code == 2, result.stdout
+    assert json.loads(result.stderr.splitlines()[-1])["error"]["api_error"] == "profile_unknown"
+    assert "config set KEY VALUE --profile nope" in result.stderr

@@ -203,3 +203,36 @@ def test_an_empty_search_says_so(cli, rsps) -> None:
 
     assert result.exit_code == 0
     assert "no group's title contains 'winter'" in result.stderr
+
+
+def test_a_title_found_then_searched_away_names_the_search(cli, rsps) -> None:
+    """Catches `groups --title X --search zz` saying "no group titled X" although SPiD found
+    X: the note must name the filter that left nothing."""
+    stubs.oauth_token(rsps)
+    stubs.voucher_groups(rsps, [GROUP_47], filters={"title": GROUP_47["title"]})
+
+    result = cli("groups", "--title", GROUP_47["title"], "--search", "zz", "-o", "json")
+
+    assert (result.exit_code, result.stdout) == (0, "[]\n")
+    assert "no group titled" not in result.stderr
+    assert "no group's title contains 'zz'" in result.stderr
+    assert "the 1 groups SPiD's filters found" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("title", "search"),
+    [
+        ("İstanbul deals", "istanbul"),
+        ("\uff33\uff35\uff2d\uff2d\uff25\uff32 \uff12\uff10\uff12\uff16", "summer 2026"),
+        ("Straße", "STRASSE"),
+    ],
+)
+def test_search_folds_unicode_fully(cli, rsps, title, search) -> None:
+    """Catches --search compared with str.lower() or casefold() alone: a dotted capital I,
+    full-width letters and ß must match their plain spellings."""
+    stubs.oauth_token(rsps)
+    stubs.voucher_groups(rsps, [{**GROUP_47, "title": title}])
+
+    result = cli("groups", "--search", search, "-o", "json")
+
+    assert [g["title"] for g in json.loads(result.stdout)] == [title], result.stderr

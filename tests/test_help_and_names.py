@@ -56,14 +56,10 @@ def test_every_help_has_examples(cli, path) -> None:
     assert "  voucherctl " in text.split("Example", 1)[1]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [p for p in PATHS if p and p[0] not in ("auth", "sandbox", "config")]
-    + [["auth", "status"], ["sandbox", "info"], ["config", "set"]],
-    ids=str,
-)
+@pytest.mark.parametrize("path", [p for p in PATHS if p], ids=str)
 def test_every_commands_footer_lists_every_exit_code(cli, path) -> None:
-    """Catches the footer that left out 1 (error) and 130 (interrupted)."""
+    """Catches the footer that left out 1 (error) and 130 (interrupted), and the command
+    groups (auth, config, sandbox) whose --help had none."""
     text = " ".join(cli(*path, "--help").stdout.split())
 
     footer = text[text.index("Exit codes:") :]
@@ -138,3 +134,20 @@ def test_group_takes_its_id_as_an_option_too(cli, rsps, monkeypatch) -> None:
 
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["voucherGroupId"] == "47"
+
+
+def test_the_top_level_help_names_every_variable(cli) -> None:
+    """Catches the environment list that lacked the sign secret and the ledger."""
+    text = " ".join(cli("--help").stdout.split())
+
+    for variable in ("VOUCHERCTL_SPID_SIGN_SECRET", "VOUCHERCTL_LEDGER", "VOUCHERCTL_DATA_DIR"):
+        assert variable in text
+
+
+def test_runs_usage_reads_as_its_forms(cli) -> None:
+    """Catches `runs [[SHOW NAME | IMPORT LEDGER]] [NAME]`: brackets twice, the words
+    uppercased, and the hidden NAME shown."""
+    text = cli("runs", "--help").stdout
+
+    assert text.splitlines()[0] == "Usage: voucherctl runs [OPTIONS] [show NAME | import LEDGER]"
+    assert "[NAME]" not in text

@@ -56,7 +56,8 @@ def test_the_table_shows_when_the_lock_ends(cli, rsps) -> None:
     result = cli("lock", "--voucher-id", "44974", tty=True)
 
     lines = table_lines(result.stdout)
-    assert any(line.startswith("Lock until 2018-10-16 15:54:01 UTC (") for line in lines)
+    assert any(line.startswith("Lock until 2018-10-16 15:54:01 (") for line in lines)
+    assert lines[0] == "Voucher locked (times: UTC)"  # said once, not after each time
     assert "Locking code lock4001" in lines
     assert "Basket code RCPT401075452002" in lines
 

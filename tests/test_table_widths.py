@@ -168,3 +168,89 @@ def test_status_audit_and_sandbox_tables_fit(server: SandboxProcess, width: int)
     check(info, width, whole=(KEY, LOCK_KEY, SANDBOX.spid_client_id, "324673248"))
     assert run("config", "set", "spaaza.chain_id", "1000").exit_code == 0
     check(run("config", "list"), width, whole=("1000",))
+
+
+# Long values the sandbox never holds, through strict `responses` stubs: the CLI runs in
+# process with its stdout taken for a terminal and the width given by COLUMNS (a pty cannot be
+# used with stubs); the same layout code runs as on a pty.
+LONG_CODES = [f"{n}-" + "ABCDEFGHJK" * 5 + "LMNOP" for n in (1, 2)]  # 57 characters each
+TOO_LONG_CODE = "9-" + "QRSTUVWXYZ" * 6 + "Q"  # 63: wider than 60 columns
+
+
+def stubbed_screen(result, width: int) -> Screen:
+    text = result.stdout
+    return Screen(result.exit_code, text.splitlines(), result.stderr)
+
+
+@pytest.fixture
+def spid_stubbed(monkeypatch, rsps, isolated_environment):
+    import tests.spid_stubs as stubs
+
+    stubs.use_client_credentials(monkeypatch)
+    stubs.oauth_token(rsps)
+    return stubs
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_long_codes_taken_out_stay_whole_within_the_width(
+    cli, rsps, spid_stubbed, monkeypatch, columns
+) -> None:
+    """Catches `codes G --amount 2` drawing a table wider than the terminal (75 columns at 60
+    for long codes): the codes go one record each, every code whole."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    sample = [
+        {"voucherId": str(557914 + n), "voucherGroupId": "46", "voucherCode": code,
+         "type": "8", "createdBy": "1", "created": "2014-08-05 14:37:03"}
+        for n, code in enumerate(LONG_CODES)
+    ]  # fmt: skip
+    spid_stubbed.vouchers_handout(rsps, "46", "2", sample)
+
+    screen = stubbed_screen(cli("codes", "46", "--amount", "2", tty=True), columns)
+
+    check(screen, columns, whole=tuple(LONG_CODES))
+    assert all(any(code in line for line in screen.lines) for code in LONG_CODES)
+
+
+def test_a_code_wider_than_the_terminal_is_alone_on_its_line(
+    cli, rsps, spid_stubbed, monkeypatch
+) -> None:
+    """Catches a code too long for the terminal cut, shortened or sharing its line: it stands
+    alone, whole, and is the only line wider than the terminal."""
+    monkeypatch.setenv("COLUMNS", "60")
+    sample = [{"voucherId": "1", "voucherGroupId": "46", "voucherCode": TOO_LONG_CODE,
+               "type": "8", "createdBy": "1", "created": "2014-08-05 14:37:03"}]  # fmt: skip
+    spid_stubbed.vouchers_handout(rsps, "46", "1", sample)
+
+    result = cli("codes", "46", "--amount", "1", tty=True)
+
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if width_of(line) > 60] == [TOO_LONG_CODE]
+
+
+def test_a_long_client_id_in_a_group_is_never_folded(cli, rsps, spid_stubbed, monkeypatch):
+    """Catches `group ID` folding a long client id inside itself with no … and no note."""
+    from tests.conftest import fixture_json
+
+    monkeypatch.setenv("COLUMNS", "60")
+    client = "c" * 30 + "0123456789abcdef" * 2  # 62 characters
+    group = {**fixture_json("spid_get_voucher.json")["group"], "clientId": client}
+    spid_stubbed.voucher_group(rsps, "47", group)
+
+    screen = stubbed_screen(cli("group", "47", tty=True), 60)
+
+    check(screen, 60, whole=(client,))
+
+
+def test_a_long_code_in_the_voucher_heading_fits(cli, rsps, spid_stubbed, monkeypatch) -> None:
+    """Catches `show CODE` writing a heading line wider than the terminal for a long code."""
+    from tests.conftest import fixture_json
+
+    monkeypatch.setenv("COLUMNS", "60")
+    code = "62-" + "ABCDEFGHJK" * 5 + "LMNOPQRST"  # 62 characters
+    voucher = {**fixture_json("spid_get_voucher.json"), "voucherCode": code}
+    spid_stubbed.get_voucher(rsps, code, voucher)
+
+    screen = stubbed_screen(cli("show", code, tty=True), 60)
+
+    check(screen, 60, whole=(code,))

@@ -129,11 +129,11 @@ def test_one_voucher_by_id_or_key_with_its_lock(cli, rsps, option, value) -> Non
 
     assert result.exit_code == 0, result.stderr
     lines = table_lines(result.stdout)
-    assert lines[0] == "Voucher 44974"
+    assert lines[0] == "Voucher 44974 (times: UTC)"  # said once, not after each time
     assert "Voucher id 44974" in lines
     assert "Basket code RCPT401075452002" in lines
     assert "Locking code lock4001" in lines
-    assert any(line.startswith("Lock until 2018-10-16 15:54:01 UTC") for line in lines)
+    assert any(line.startswith("Lock until 2018-10-16 15:54:01 (") for line in lines)
     assert "35735" not in result.stdout
 
 

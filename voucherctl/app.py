@@ -18,10 +18,11 @@ from voucherctl.core.errors import EXIT_CODE_HELP
 
 ENVIRONMENT_HELP = """\
 Environment: VOUCHERCTL_PROFILE, VOUCHERCTL_OUTPUT, VOUCHERCTL_TIMEOUT, VOUCHERCTL_CONFIG_DIR,
-VOUCHERCTL_DATA_DIR; SPiD: VOUCHERCTL_SPID_URL, VOUCHERCTL_SPID_TOKEN, VOUCHERCTL_SPID_CLIENT_ID,
-VOUCHERCTL_SPID_CLIENT_SECRET; Spaaza: VOUCHERCTL_SPAAZA_URL, VOUCHERCTL_SPAAZA_TOKEN,
-VOUCHERCTL_SPAAZA_USER_ID, VOUCHERCTL_SPAAZA_SESSION_KEY, VOUCHERCTL_SPAAZA_CHAIN_ID,
-VOUCHERCTL_SPAAZA_APP_HOSTNAME, VOUCHERCTL_SPAAZA_API_VERSION."""
+VOUCHERCTL_DATA_DIR, VOUCHERCTL_LEDGER; SPiD: VOUCHERCTL_SPID_URL, VOUCHERCTL_SPID_TOKEN,
+VOUCHERCTL_SPID_CLIENT_ID, VOUCHERCTL_SPID_CLIENT_SECRET, VOUCHERCTL_SPID_SIGN_SECRET; Spaaza:
+VOUCHERCTL_SPAAZA_URL, VOUCHERCTL_SPAAZA_TOKEN, VOUCHERCTL_SPAAZA_USER_ID,
+VOUCHERCTL_SPAAZA_SESSION_KEY, VOUCHERCTL_SPAAZA_CHAIN_ID, VOUCHERCTL_SPAAZA_APP_HOSTNAME,
+VOUCHERCTL_SPAAZA_API_VERSION."""
 
 ROOT_HELP = """Administer SPiD and Spaaza vouchers from the command line.
 
@@ -93,7 +94,9 @@ def build_app(only: str | None = None) -> typer.Typer:
             _register(app, spec)
             continue
         if spec.path[0] not in groups:
-            groups[spec.path[0]] = typer.Typer(help=GROUPS[spec.path[0]], no_args_is_help=True)
+            groups[spec.path[0]] = typer.Typer(
+                help=GROUPS[spec.path[0]], epilog=COMMAND_EPILOG, no_args_is_help=True
+            )
             app.add_typer(groups[spec.path[0]], name=spec.path[0])
         _register(groups[spec.path[0]], spec)
     return app

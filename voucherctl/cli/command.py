@@ -118,7 +118,8 @@ class Command(TyperCommand):
             sections[group.title] = []
         for param in self.get_params(ctx):
             if param.param_type_name == "argument":
-                sections["Arguments"].append(_argument_help(param))
+                if not getattr(param, "hidden", False):
+                    sections["Arguments"].append(_argument_help(param))
                 continue
             record = param.get_help_record(ctx)
             if record is None:
@@ -137,33 +138,42 @@ class Command(TyperCommand):
         """``[OPTIONS] CODE``: arguments by their names, not Typer's ``{CODE}``."""
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):
-            if param.param_type_name == "argument":
-                name = _argument_name(param)
-                pieces.append(name if param.required else f"[{name}]")
+            if param.param_type_name == "argument" and not getattr(param, "hidden", False):
+                name = _argument_name(param)  # `[show NAME | import LEDGER]` is bracketed once
+                pieces.append(name if param.required or name.startswith("[") else f"[{name}]")
         return pieces
 
 
 def refuse_repeated(parser: Any, ctx: click.Context, args: list[str]) -> None:
-    """A single-value option given twice (``--user 1 --user 2``) is a usage error: taking the
-    last one silently would hide a mistake (docs/contract.md#common-options)."""
+    """A single-value option given twice with different values, by either of its names
+    (``--user 1 --user-id 2``), is a usage error naming both: taking the last one silently
+    would hide a mistake (docs/contract.md#common-options). The same value twice is one."""
+    options = {id(o): o for o in [*parser._long_opt.values(), *parser._short_opt.values()]}
+    for option in options.values():
+        if option.action == "store":
+            option.action = "append"  # this parser is ours alone: it keeps every value given
     try:
-        _, _, order = parser.parse_args(args=args)
+        values, _, order = parser.parse_args(args=args)
     except click.exceptions.UsageError:
         return  # the parse proper reports it
-    seen: set[str | None] = set()
-    for param in order:
+    for param in dict.fromkeys(order):
         single = not any(getattr(param, name, False) for name in ("multiple", "count", "is_flag"))
         if param.param_type_name != "option" or not single:
             continue
-        if param.name in seen:
+        given = list(dict.fromkeys(str(value) for value in values.get(param.name) or []))
+        if len(given) > 1:
+            from voucherctl.core.text import escape_control
+
             names = "/".join(param.opts)
-            message = f"{names} was given more than once; give it once"
+            shown = " and ".join(repr(escape_control(value)) for value in given)
+            message = (
+                f"{names} was given more than once, with different values {shown}: give it once"
+            )
             raise click.exceptions.UsageError(message, ctx=ctx)
-        seen.add(param.name)
 
 
 def _argument_name(param: click.Parameter) -> str:
-    return (param.metavar or param.name or "").upper()
+    return param.metavar or (param.name or "").upper()  # a metavar as written
 
 
 def _argument_help(param: click.Parameter) -> tuple[str, str]:
@@ -187,6 +197,11 @@ class RootGroup(TyperGroup):
 
     def __init__(self, *args: Any, params: list[click.Parameter] | None = None, **kw: Any):
         super().__init__(*args, params=[*(params or []), *COMMON.parameters()], **kw)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:  # `voucherctl -o json -o csv handout ...`
+            refuse_repeated(self.make_parser(ctx), ctx, list(args))
+        return super().parse_args(ctx, args)
 
     def make_context(
         self,

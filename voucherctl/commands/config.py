@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from voucherctl.cli.command import environment
-from voucherctl.core.errors import NotFoundError, UsageError
+from voucherctl.core.errors import NotFoundError, ProfileUnknownError, UsageError
 from voucherctl.core.text import escape_control
 from voucherctl.storage import config
 from voucherctl.ui import output
@@ -97,12 +97,27 @@ def _known(key: str) -> str:
 
 
 def _profile(env: Environment) -> tuple[config.ConfigFile, config.Profile]:
+    """The file and the profile chosen; one named (--profile, VOUCHERCTL_PROFILE) that the
+    file does not define is exit 2, profile_unknown (docs/contract.md#configuration)."""
     if env.options.sandbox:
         raise UsageError("the sandbox has no settings: it needs none")
     path = config.config_dir(env.environ) / "config.toml"
     file = config.ConfigFile(path)
     chosen = env.options.profile or config.env_value(env.environ, "VOUCHERCTL_PROFILE")
-    return file, file.profile(chosen or config.DEFAULT_PROFILE)
+    profile = file.profile(chosen or config.DEFAULT_PROFILE)
+    if chosen and not profile.defined:
+        raise ProfileUnknownError(
+            f"profile {chosen!r} is not defined in {path}; "
+            f"'voucherctl config set KEY VALUE --profile {chosen}' creates it"
+        )
+    return file, profile
+
+
+def _name(env: Environment) -> str:
+    if env.options.sandbox:
+        raise UsageError("the sandbox has no settings: it needs none")
+    chosen = env.options.profile or config.env_value(env.environ, "VOUCHERCTL_PROFILE")
+    return chosen or config.DEFAULT_PROFILE
 
 
 def _value(profile: config.Profile, key: str) -> Any:
@@ -110,14 +125,6 @@ def _value(profile: config.Profile, key: str) -> Any:
         return profile.protected
     api, name = key.split(".")
     return getattr(getattr(profile, api), name)
-
-
-def _store(profile: config.Profile, key: str, value: Any) -> None:
-    if key == "protected":
-        profile.protected = bool(value)
-        return
-    api, name = key.split(".")
-    setattr(getattr(profile, api), name, value)
 
 
 def _getter(key: str) -> Callable[[dict[str, Any]], Any]:
@@ -175,7 +182,8 @@ def set_setting(
     key: Key,
     value: Annotated[str, typer.Argument(metavar="VALUE", help="The new value.")],
 ) -> None:
-    """Set one setting of the profile, creating the profile if needed.
+    """Set one setting of the profile, creating the profile when config.toml does not define it
+    (the only command that accepts an unknown --profile).
 
     The value is checked as the commands check it (a base URL must be https:// unless the host
     is loopback, a chain id a number, ...): a bad one is exit 2 and config.toml is left as it
@@ -192,11 +200,11 @@ def set_setting(
     env = environment(ctx)
     wanted = _known(key)
     checked = KEYS[wanted](value, wanted)
-    file, profile = _profile(env)
-    _store(profile, wanted, checked)
-    file.save_profile(profile)
+    path = config.config_dir(env.environ) / "config.toml"
+    name = _name(env)
+    config.edit_profile(path, name, {wanted: checked}, must_exist=False)
     shown = str(checked).lower() if isinstance(checked, bool) else checked
-    env.info(f"profile {profile.name!r}: {wanted} = {escape_control(str(shown))} ({file.path})")
+    env.info(f"profile {name!r}: {wanted} = {escape_control(str(shown))} ({path})")
 
 
 def unset(ctx: typer.Context, key: Key) -> None:
@@ -211,9 +219,7 @@ def unset(ctx: typer.Context, key: Key) -> None:
     """
     env = environment(ctx)
     wanted = _known(key)
-    file, profile = _profile(env)
-    if not profile.defined:
-        raise UsageError(f"profile {profile.name!r} is not defined in {file.path}")
-    _store(profile, wanted, False if wanted == "protected" else None)
-    file.save_profile(profile)
-    env.info(f"profile {profile.name!r}: {wanted} unset ({file.path})")
+    path = config.config_dir(env.environ) / "config.toml"
+    name = _name(env)
+    config.edit_profile(path, name, {wanted: None}, must_exist=True)
+    env.info(f"profile {name!r}: {wanted} unset ({path})")

@@ -44,7 +44,13 @@ ROW_COLUMNS = [
 ]
 
 Action = Annotated[
-    str | None, typer.Argument(metavar="[show NAME | import LEDGER]", show_default=False)
+    str | None,
+    typer.Argument(
+        metavar="[show NAME | import LEDGER]",
+        show_default=False,
+        help="None: list the runs. show NAME: one run's rows. import LEDGER: copy another "
+        "ledger's runs and changes into this one.",
+    ),
 ]
 Name = Annotated[str | None, typer.Argument(metavar="", show_default=False, hidden=True)]
 Live = Annotated[bool, typer.Option("--live", help="Only runs a voucherctl is running now.")]

@@ -106,7 +106,8 @@ class ConfigFile:
 
     def _read(self) -> dict[str, Any]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            # utf-8-sig: a BOM that an editor put at the start is not part of the TOML
+            text = self.path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             return {}
         except OSError as exc:
@@ -150,23 +151,63 @@ class ConfigFile:
             raise UsageError(f"{self.path}: [profiles.{name}] has an unknown key ({exc})") from None
 
     def save_profile(self, profile: Profile) -> None:
-        """Write ``profile`` into the file, keeping every other profile as it was."""
+        """Write ``profile``'s settings into the file (``auth login``): what it sets is written,
+        every other key and profile kept as it is in the file now."""
+        changes: dict[str, object] = {"protected": True} if profile.protected else {}
+        for api, settings in (("spid", profile.spid), ("spaaza", profile.spaaza)):
+            changes.update({f"{api}.{k}": v for k, v in vars(settings).items() if v is not None})
+        edit_profile(self.path, profile.name, changes, must_exist=False)
+
+    def _apply(self, name: str, changes: Mapping[str, object]) -> None:
+        """Set each dotted key of ``changes`` in profile ``name`` (None removes it); every key
+        this does not name, hand-added ones included, stays as it was."""
+        table = self._data.setdefault("profiles", {}).setdefault(name, {})
+        for key, value in changes.items():
+            *path, leaf = key.split(".")
+            parent = table
+            for part in path:
+                parent = parent.setdefault(part, {})
+            if value is None:
+                parent.pop(leaf, None)
+            else:
+                parent[leaf] = value
+            if path and not parent:
+                table.pop(path[0])
+
+    def _write(self) -> None:
         import tomli_w
 
-        table: dict[str, Any] = {"protected": profile.protected}
-        for api, settings in (("spid", profile.spid), ("spaaza", profile.spaaza)):
-            values = {k: v for k, v in vars(settings).items() if v is not None}
-            if values:
-                table[api] = values
-        self._data.setdefault("profiles", {})[profile.name] = table
         from voucherctl.storage.private_files import write_private_text
 
-        try:
-            # 0600 in a 0700 folder whatever the umask, and a looser file made so by this write
-            # (docs/contract.md#files-and-audit-log): the file names clients and user ids.
-            write_private_text(self.path, tomli_w.dumps(self._data))
-        except OSError as exc:
-            raise UsageError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        # 0600 in a 0700 folder whatever the umask, and a looser file made so by this write
+        # (docs/contract.md#files-and-audit-log): the file names clients and user ids.
+        write_private_text(self.path, tomli_w.dumps(self._data))
+
+
+def edit_profile(
+    path: Path, name: str, changes: Mapping[str, object], *, must_exist: bool
+) -> Profile:
+    """Read config.toml, change profile ``name`` and write it back, as one step across
+    processes: an OS lock on ``.config.toml.lock`` beside it is held from the read to the
+    atomic rename, so concurrent ``config set`` and ``auth login`` runs each keep their
+    setting (docs/contract.md#configuration). Returns the profile as written."""
+    from voucherctl.storage.private_files import locked, private_folder
+
+    try:
+        private_folder(path.parent)
+        with locked(path.with_name(f".{path.name}.lock")):
+            file = ConfigFile(path)
+            if must_exist and not file.profile(name).defined:
+                raise ProfileUnknownError(
+                    f"profile {name!r} is not defined in {path}; "
+                    f"'voucherctl config set KEY VALUE --profile {name}' creates it"
+                )
+            file._apply(name, changes)
+            profile = file.profile(name)  # refuses a profile the file makes unreadable
+            file._write()
+            return profile
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _strings(table: object) -> dict[str, str]:

@@ -9,7 +9,10 @@ the machine for everyone else who uses it.
 
 import errno
 import os
+import secrets
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -51,13 +54,39 @@ def open_private(path: Path, flags: int) -> int:
 
 def write_private_text(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` atomically (a temporary file, then a rename), 0600."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    fd = open_private(temporary, os.O_WRONLY | os.O_TRUNC)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
+    # A name of its own per write: two writers sharing one temporary name truncate and rename
+    # each other's file (the loser's rename finds nothing). Removed when the write fails.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = open_private(temporary, os.O_WRONLY | os.O_EXCL)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive OS lock on the file ``path`` (created 0600 when missing) until the
+    block ends, waiting for another process that holds it: a read-modify-write of a file
+    beside it is then one at a time across processes."""
+    fd = open_private(path, os.O_RDWR)
+    try:
+        try:
+            import fcntl
+        except ImportError:  # Windows
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined,unused-ignore]
+        else:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 class NotRegularFileError(OSError):

@@ -326,9 +326,9 @@ def _print_record_table(
     width = _table_width(env)
     values = [(row.label, display(row.value(record)), _kind(row)) for row in rows]
     lines, shortened = fit.record_lines(values, width)
-    heading = _heading(title, rows)
-    head = [*fit.paragraph(heading, width), ""] if heading else []
-    tail = ["", *fit.paragraph(SHORTENED_NOTE, width)] if shortened else []
+    head, cut = fit.heading(_heading(title, rows), width)
+    head = [*head, ""] if head != [""] else []
+    tail = ["", *fit.paragraph(SHORTENED_NOTE, width)] if shortened or cut else []
     _write_lines(env, [*head, *lines, *tail])
 
 
@@ -340,11 +340,16 @@ def _print_list_table(
     width = _table_width(env)
     specs = [fit.Spec(c.label, _kind(c), c.drop, c.min_width or 0) for c in columns]
     rows = [[display(column.value(item)) for column in columns] for item in items]
+    whole = [list(row) for row in rows]
     layout = fit.plan(specs, rows, width)
     lines = fit.render(specs, rows, layout)
     heading = _heading(title, [columns[i] for i in layout.kept])
     notes = [SHORTENED_NOTE] if layout.shortened else []
-    if layout.dropped:
+    if any(fit.width_of(line) > width for line in lines):  # a code no column can hold whole
+        lines, shortened = fit.records(specs, whole, width)
+        heading = _heading(title, columns)
+        notes = [SHORTENED_NOTE] if shortened else []
+    elif layout.dropped:
         notes.append(
             f"{', '.join(layout.dropped)} left out to fit {width} columns; -o json shows all"
         )

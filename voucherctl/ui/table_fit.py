@@ -217,6 +217,9 @@ def record_lines(rows: list[tuple[str, str, str]], width: int) -> tuple[list[str
             if room < width_of(value) <= width - GAP:  # whole, on a line of its own
                 lines += [label, " " * GAP + value]
                 continue
+            if kind == "line":  # a code is never cut: alone on its line, as wide as it is
+                lines += [label, value]
+                continue
         parts = wrapped(value, room, "text" if kind == "text" else "words")
         lines.append(f"{label}{pad}{parts[0]}".rstrip())
         lines += [(" " * (label_width + GAP) + part).rstrip() for part in parts[1:]]
@@ -226,3 +229,24 @@ def record_lines(rows: list[tuple[str, str, str]], width: int) -> tuple[list[str
 def paragraph(text: str, width: int) -> list[str]:
     """A title or note wrapped between words, never inside one."""
     return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def heading(text: str, width: int) -> tuple[list[str], bool]:
+    """A title wrapped between words; a word wider than the terminal (a long code in
+    ``Voucher CODE``) shortened to its start and end. Returns the lines and whether a word
+    was shortened (the note then says so)."""
+    words = [shorten(word) if width_of(word) > width else word for word in text.split()]
+    return paragraph(" ".join(words), width), words != text.split()
+
+
+def records(specs: Sequence[Spec], rows: list[list[str]], width: int) -> tuple[list[str], bool]:
+    """The rows of a table too narrow for them as records, label and value, one after the
+    other with a blank line between: a code too long for any column stays whole."""
+    lines: list[str] = []
+    shortened = False
+    for row in rows:
+        values = [(spec.label, cell, spec.kind) for spec, cell in zip(specs, row, strict=True)]
+        block, cut = record_lines(values, width)
+        lines += [*([""] if lines else []), *block]
+        shortened |= cut
+    return lines, shortened

@@ -131,7 +131,7 @@ def _lock(voucher: dict[str, Any]) -> str:
     until = voucher.get("voucher_locked_until")
     if not until:
         return "locked" if voucher.get("voucher_locked") else "not locked"
-    return f"until {until} UTC ({relative(until)})"
+    return f"until {until} ({relative(until)})"  # UTC: said once, above the view
 
 
 def _campaign(voucher: dict[str, Any]) -> str:
@@ -143,7 +143,7 @@ def _campaign(voucher: dict[str, Any]) -> str:
 
 def _expiry(voucher: dict[str, Any]) -> str:
     expiry = voucher.get("voucher_expiry_datetime_utc")
-    return f"{expiry} UTC" if expiry else ""
+    return str(expiry) if expiry else ""  # UTC: said once, above the view
 
 
 def relative(utc: str, *, now: float | None = None) -> str:
@@ -177,12 +177,12 @@ VOUCHER_VIEW = [
     output.id_field("Voucher id", "voucher_id"),
     output.identifier("Voucher key", "voucher_key"),
     output.field("Status", "voucher_status"),
-    output.Column("Lock", _lock),
+    output.Column("Lock", _lock, zone="UTC"),
     output.identifier("Locking code", "voucher_locking_code"),
     output.identifier("Basket code", "voucher_retailer_basket_code_exclusive"),
     output.Column("Amount", _amount),
     output.Column("Redeemed", lambda v: _amount(v, "voucher_amount_redeemed")),
-    output.Column("Expires", _expiry, no_wrap=True),
+    output.Column("Expires", _expiry, no_wrap=True, zone="UTC"),
     output.Column("Campaign", _campaign),
     output.id_field("User", "user_id"),
     output.field("Text", "voucher_text"),

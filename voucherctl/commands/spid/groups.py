@@ -32,7 +32,7 @@ GROUP_COLUMNS = [  # a narrow terminal leaves out Created, then Codes, then Type
 ]
 
 GROUP_VIEW = [
-    output.field("Voucher group", "voucherGroupId"),
+    output.id_field("Voucher group", "voucherGroupId"),
     output.field("Title", "title"),
     output.field("Description", "description"),
     output.Column("Type", _type),
@@ -40,12 +40,12 @@ GROUP_VIEW = [
     output.field("Limit", "limit"),
     output.field("Generated", "generatedVouchers"),
     output.field("Available", "availableVouchers"),
-    output.field("Campaign", "campaignId"),
-    output.field("Product", "productId"),
-    output.field("Discount", "discountId"),
-    output.field("Client", "clientId"),
+    output.id_field("Campaign", "campaignId"),
+    output.id_field("Product", "productId"),
+    output.id_field("Discount", "discountId"),
+    output.identifier("Client", "clientId"),
     output.time_field("Created", "created", SPID_ZONE),
-    output.field("Created by", "createdBy"),
+    output.id_field("Created by", "createdBy"),
     output.time_field("Updated", "updated", SPID_ZONE),
 ]
 
@@ -64,8 +64,8 @@ Search = Annotated[
     typer.Option(
         "--search",
         metavar="TEXT",
-        help="Only the groups whose title contains TEXT, in any case: matched by "
-        "voucherctl over every page.",
+        help="Only the groups whose title contains TEXT, in any case (Unicode case folding, "
+        "full-width letters as their plain ones): matched by voucherctl over every page.",
     ),
 ]
 
@@ -110,13 +110,23 @@ def groups(
     from voucherctl.cli import clients
 
     found = clients.spid(env).groups(filters)
+    from_spid = len(found)
     if search is not None:
-        part = validate.text(search, "--search").casefold()
-        found = [g for g in found if part in str(g.get("title") or "").casefold()]
+        part = folded(validate.text(search, "--search"))
+        found = [g for g in found if part in folded(str(g.get("title") or ""))]
     declared = shapes.declared("groups", "group")
     output.print_list(env, found, GROUP_COLUMNS, title="Voucher groups", csv_declared=declared)
     if not found:
-        env.info(_none_found(filters, search))
+        env.info(_none_found(filters, search, from_spid))
+
+
+def folded(text: str) -> str:
+    """``text`` as --search compares it: NFKC, then full case folding (full-width
+    letters and plain ones alike; "İstanbul" and "istanbul", whose İ folds to i and a dot above)."""
+    import unicodedata
+
+    once = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return once.replace("i\u0307", "i")
 
 
 def _spid_filters(
@@ -135,9 +145,12 @@ def _spid_filters(
     return filters
 
 
-def _none_found(filters: dict[str, str], search: str | None) -> str:
-    """Why a list of groups is empty, and what to try."""
+def _none_found(filters: dict[str, str], search: str | None, from_spid: int) -> str:
+    """Why a list of groups is empty, and what to try: the filter that left nothing."""
     shown = escape_control
+    if search is not None and from_spid:  # SPiD's filters found some; --search left none
+        among = f"the {from_spid} groups SPiD's filters found" if filters else "any group"
+        return f"no group's title contains {shown(search)!r} (in any case) among {among}"
     if "title" in filters:
         return (
             f"no group titled {shown(filters['title'])!r} (--title is SPiD's exact, "
