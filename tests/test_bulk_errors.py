@@ -168,7 +168,7 @@ def test_a_copy_under_sandbox_is_refused_and_reset_allows_a_fresh_run(tmp_path: 
     assert run_cli("handout", "--from", str(first), "--sandbox", "-q", env=env).exit_code == 0
     again = run_cli("handout", "--from", str(copy), "--sandbox", "-q", "-o", "json", env=env)
     assert again.exit_code == 2
-    assert error_only(again.stderr)["api_error"] == "rows_done_elsewhere"
+    assert error_only(again.stderr)["api_error"] == "run_finished"  # a copy: the same input
     assert run_cli("sandbox", "reset", env=env).exit_code == 0
     fresh = run_cli("handout", "--from", str(copy), "--sandbox", "-q", "-o", "jsonl", env=env)
     assert fresh.exit_code == 0, fresh.stderr

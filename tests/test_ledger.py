@@ -86,13 +86,18 @@ def test_a_copy_of_a_file_whose_rows_timed_out_sends_none_of_them_again(
 
     copy = tmp_path / "u-copy.csv"
     copy.write_text(source.read_text())
+    edited = tmp_path / "u-edited.csv"  # other content: the rows reordered
+    lines = source.read_text().splitlines(keepends=True)
+    edited.write_text(lines[0] + "".join(lines[:0:-1]))
     copied = slow_sandbox.run("handout", "--from", str(copy), "-o", "json", **env)
     piped = slow_sandbox.run("handout", "--from", "-", input=source.read_text(), **env)
+    reordered = slow_sandbox.run("handout", "--from", str(edited), "-o", "json", **env)
 
-    for done in (copied, piped):
+    for done in (copied, piped, reordered):
         assert done.exit_code == 2, done.stderr
-        assert "were done before" in done.stderr and "--again" in done.stderr
-    assert json.loads(copied.stderr)["error"]["api_error"] == "rows_done_elsewhere"
+        assert "--again" in done.stderr
+    assert json.loads(copied.stderr)["error"]["api_error"] == "run_finished"  # the same input
+    assert json.loads(reordered.stderr)["error"]["api_error"] == "rows_done_elsewhere"
     assert vouchers_per_user(slow_sandbox, users) == Counter(dict.fromkeys(users, 1))
 
 
@@ -188,6 +193,46 @@ def test_the_default_run_is_known_by_its_input_file(sandbox, tmp_path) -> None:
 
     assert done.exit_code == 0, done.stderr
     assert outcomes(done.stdout) == Counter({"ok": 2})
+
+
+def test_a_journal_path_spelled_otherwise_is_the_same_run(sandbox, tmp_path) -> None:
+    """Catches --journal jd/../jd/j.jsonl (or a linked folder) naming a new run, which sent
+    every row of the named run again."""
+    users = [104510, 104511]
+    source = users_file(tmp_path / "u.csv", users)
+    (tmp_path / "jd").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "jd")
+    spellings = ["jd/j.jsonl", "jd/../jd/j.jsonl", "link/j.jsonl"]
+
+    runs = [
+        sandbox.run("handout", "--from", str(source), "--journal", str(tmp_path / spelled))
+        for spelled in spellings
+    ]
+
+    assert [done.exit_code for done in runs] == [0, 0, 0], [done.stderr for done in runs]
+    assert outcomes(runs[0].stdout) == Counter({"ok": 2})
+    assert [outcomes(done.stdout) for done in runs[1:]] == [Counter({"skipped": 2})] * 2
+    assert vouchers_per_user(sandbox, users) == Counter(dict.fromkeys(users, 1))
+
+
+@pytest.mark.parametrize(
+    "ledger",
+    ["POSTGRESQL://support:S3cretPW@127.0.0.1:9/vc", "mysql://x/y", "host=db password=S3cretPW"],
+)
+def test_a_ledger_that_is_no_url_nor_path_is_refused_not_made_a_file(
+    sandbox, tmp_path, ledger
+) -> None:
+    """Catches an upper-case scheme or a libpq keyword string taken as a file name: a private
+    SQLite ledger (the team's guard off) named after the password, in the working folder."""
+    source = users_file(tmp_path / "u.csv", [104520])
+
+    done = sandbox.run("handout", "--from", str(source), "-o", "json", VOUCHERCTL_LEDGER=ledger)
+
+    assert done.exit_code == 2, done.stderr
+    assert "S3cretPW" not in done.stderr
+    assert json.loads(done.stderr)["error"]["api_error"] == "ledger_unavailable"
+    assert not list(Path.cwd().glob("POSTGRESQL*")) and not list(tmp_path.glob("*S3cret*"))
+    assert vouchers_per_user(sandbox, [104520]) == Counter()
 
 
 def test_a_ledger_that_cannot_be_written_stops_every_change_before_it_is_sent(

@@ -175,7 +175,8 @@ def test_a_copy_run_on_another_machine_after_unknowns_sends_nothing(tmp_path, te
         slow.stop()
 
     assert outcomes(timed_out.stdout) == Counter({"unknown": 6}), timed_out.stderr
-    assert copied.exit_code == 2 and "were done before" in copied.stderr
+    # The same content: the same run, which the other machine already ran to the end.
+    assert copied.exit_code == 2 and "already run to the end" in copied.stderr
     assert vouchers_per_user_of(tmp_path / "slow.sqlite3", users) == Counter(
         dict.fromkeys(users, 1)
     )
@@ -263,6 +264,7 @@ def test_a_machines_history_moves_into_the_team_ledger(sandbox, tmp_path, team_l
     assert moved.exit_code == 0, moved.stderr
     assert "1 run" in moved.stderr and "4 changes" in moved.stderr
     assert again.exit_code == 0 and "already imported" in again.stderr
-    assert copied.exit_code == 2 and "were done before" in copied.stderr
+    # The same content: the same run, which the other machine already ran to the end.
+    assert copied.exit_code == 2 and "already run to the end" in copied.stderr
     assert [r["outcome"] for r in shown] == ["ok"] * 4
     assert vouchers_per_user(sandbox, users) == Counter(dict.fromkeys(users, 1))

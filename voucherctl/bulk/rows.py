@@ -177,12 +177,17 @@ class Source:
             self._lock_fd = None
 
     def identity(self) -> str:
-        """What names this input for the default run: its path, or "stdin" for any stream.
+        """What names this input for the default run: a hash of its content, whether it is a
+        file, a copy of it, or stdin. The same rows run again are the same run (resumed, or
+        refused as finished); an input with rows added or changed is a new run, whose rows
+        done before are skipped by the ledger's guard and whose new rows are sent."""
+        import hashlib
 
-        Not a stream's content: the same rows piped in another order, or with one more, are
-        the same run (rows are known by their requests), never a new one that sends them all.
-        """
-        return "stdin" if self._temporary is not None else str(self.path.resolve())  # open
+        content = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                content.update(chunk)
+        return content.hexdigest()
 
     def rows(
         self, operation: Operation[Any], fills: Fills, *, identify: bool | str = True

@@ -196,7 +196,8 @@ def run_spec(
     name, journal = f"{operation.command}-{identity}", None
     if options.journal:
         try:
-            journal = Path(options.journal).expanduser().absolute()
+            # One name however the path is spelled: jd/../jd/j.jsonl, a linked folder.
+            journal = Path(options.journal).expanduser().resolve()
         except RuntimeError:  # ~someone, and no one has that name
             raise UsageError(f"--journal {options.journal}: no such user") from None
         name = str(journal)

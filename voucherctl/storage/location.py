@@ -5,6 +5,7 @@ data directory. A ``postgresql://`` URL puts it on PostgreSQL; anything else is 
 """
 
 import getpass
+import re
 import socket
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +17,7 @@ from voucherctl.storage.ledger import Ledger, Who
 
 FILE_NAME = "ledger.sqlite3"
 _POSTGRES = ("postgresql://", "postgres://")
+_LIBPQ_WORDS = re.compile(r"^\s*(host|dbname|user|password|port)\s*=", re.IGNORECASE)
 
 
 def location(environ: Mapping[str, str]) -> str:
@@ -27,12 +29,21 @@ def location(environ: Mapping[str, str]) -> str:
 
 
 def is_postgres(where: str) -> bool:
-    return where.startswith(_POSTGRES)
+    return where.lower().startswith(_POSTGRES)
 
 
 def open_engine(where: str) -> Engine:
+    if ("://" in where and not is_postgres(where)) or _LIBPQ_WORDS.match(where):
+        # Never a file of that name: it may hold a password, and a team's guard would be off.
+        raise LedgerError(
+            "the ledger is neither a postgresql:// URL nor a file path; set VOUCHERCTL_LEDGER "
+            "(or config.toml's ledger) to postgresql://USER@HOST/DB or to a file"
+        )
     if is_postgres(where):
         from urllib.parse import urlsplit
+
+        scheme, _, rest = where.partition("://")
+        where = f"{scheme.lower()}://{rest}"  # libpq knows the scheme in lower case only
 
         register(urlsplit(where).password)  # never printed, whatever the driver says
         return PostgresEngine(where)
