@@ -235,6 +235,27 @@ def test_a_ledger_that_is_no_url_nor_path_is_refused_not_made_a_file(
     assert vouchers_per_user(sandbox, [104520]) == Counter()
 
 
+def test_a_copy_of_an_imported_ledger_adds_no_change_twice(sandbox, tmp_path) -> None:
+    """Catches runs import copying a change the target already holds (the same ledger under
+    another path, or audit.jsonl imported both ways): audit then listed each handout twice."""
+    users = [104530, 104531]
+    source = users_file(tmp_path / "u.csv", users)
+    assert sandbox.run("handout", "--from", str(source)).exit_code == 0
+    desk = tmp_path / "data" / "ledger.sqlite3"
+    copy = tmp_path / "copy.sqlite3"
+    copy.write_bytes(desk.read_bytes())
+    team = {"VOUCHERCTL_LEDGER": str(tmp_path / "team.sqlite3")}
+
+    first = sandbox.run("runs", "import", str(desk), **team)
+    second = sandbox.run("runs", "import", str(copy), **team)
+    audited = sandbox.run("audit", "--command", "handout", "-o", "json", **team)
+
+    assert first.exit_code == 0 and second.exit_code == 0, (first.stderr, second.stderr)
+    assert "and 0 changes" in second.stderr
+    entries = json.loads(audited.stdout)
+    assert sorted(e["identifiers"]["userId"] for e in entries) == [str(u) for u in users]
+
+
 def test_a_ledger_that_cannot_be_written_stops_every_change_before_it_is_sent(
     sandbox, tmp_path
 ) -> None:

@@ -50,7 +50,10 @@ def import_ledger(target: Ledger, path: Path) -> tuple[int, int] | None:
             assert found is not None
             ids[int(run[0])] = int(found[0])
         marks = ", ".join("?" for _ in range(16))
+        copied = 0
         for change in changes:
+            if tx.one(_SAME_CHANGE, _identity(change)):
+                continue  # there already: a copy of this ledger, or audit.jsonl imported twice
             run_id = ids.get(int(change[0])) if change[0] is not None else None
             found = tx.one(
                 f"INSERT INTO changes (run_id, {_CHANGE_COLUMNS}) VALUES ({marks}) RETURNING id",
@@ -58,5 +61,19 @@ def import_ledger(target: Ledger, path: Path) -> tuple[int, int] | None:
             )
             assert found is not None
             add_subjects(tx, int(found[0]), json.loads(change[8] or "{}"))
+            copied += 1
         tx.run("INSERT INTO imports (source, time) VALUES (?, ?)", (key, now()))
-    return len(runs), len(changes)
+    return len(runs), copied
+
+
+# A change is the same change when it was sent at the same time, from the same machine and OS
+# user, by the same command to the same host, with the same identifiers.
+_SAME_CHANGE = (
+    "SELECT id FROM changes WHERE time = ? AND machine = ? AND os_user = ? AND command = ? "
+    "AND host = ? AND COALESCE(identifiers, '') = COALESCE(?, '') LIMIT 1"
+)
+
+
+def _identity(change: tuple[object, ...]) -> tuple[object, ...]:
+    # (run_id, time, settled, os_user, machine, profile, host, command, identifiers, ...)
+    return (change[1], change[4], change[3], change[7], change[6], change[8])
