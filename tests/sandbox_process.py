@@ -78,7 +78,11 @@ class SandboxProcess:
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # a machine so loaded it did not get to it
+                self.process.kill()
+                self.process.wait(timeout=10)
         for stream in (self.process.stdout, self.process.stderr, self._log_file):
             if stream:
                 stream.close()

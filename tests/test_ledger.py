@@ -349,6 +349,25 @@ def test_audit_by_user_lists_changes_on_vouchers_the_user_held(sandbox, tmp_path
     assert "showing 2 of 3" in " ".join(table.stdout.split())
 
 
+def test_audit_finds_a_voucher_by_id_when_changes_named_it_by_key(sandbox, tmp_path) -> None:
+    """Catches changes sent by voucher key (the README's 'vouchers -o csv | voucherctl lock
+    --from -') missing from 'audit --voucher ID' and from the holder's 'audit --user'."""
+    user, voucher = SANDBOX.spaaza_bulk_user_ids[0] + 61, 600_061
+    claim = ("claim", "--voucher-id", str(voucher), "--user-id", str(user), "--chain-id", CHAIN)
+    assert sandbox.run(*claim).exit_code == 0
+    listed = sandbox.run("vouchers", "--user-id", str(user), "--chain-id", CHAIN, "-o", "json")
+    key = next(v["voucher_key"] for v in json.loads(listed.stdout) if v["voucher_id"] == voucher)
+    assert sandbox.run("lock", "--voucher-key", key).exit_code == 0
+    csv = sandbox.run("vouchers", "--user-id", str(user), "--chain-id", CHAIN, "-o", "csv")
+    assert sandbox.run("unlock", "--from", "-", input=csv.stdout).exit_code == 0
+
+    by_id = json.loads(sandbox.run("audit", "--voucher", str(voucher), "-o", "json").stdout)
+    by_user = json.loads(sandbox.run("audit", "--user", str(user), "-o", "json").stdout)
+
+    assert [e["command"] for e in by_id] == ["unlock", "lock", "claim"]
+    assert [e["command"] for e in by_user] == ["unlock", "lock", "claim"]
+
+
 def test_runs_lists_the_ledgers_runs_and_show_lists_a_runs_rows(sandbox, tmp_path) -> None:
     """Catches `runs` missing (no way to see which runs exist, who ran them, where)."""
     source = users_file(tmp_path / "u.csv", [104800, 104801, 104802])

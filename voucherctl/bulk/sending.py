@@ -271,8 +271,11 @@ class _Rows(Generic[Client]):
         if outcome.outcome != "ok":
             error = error_object(None, outcome.error, outcome.exit_code)
             error.update(http_status=outcome.http_status, api_error=outcome.api_error)
+        named = None  # what the answer names besides the request (a voucher's key and id)
+        if outcome.outcome == "ok" and outcome.result is not None and self.operation.recorded:
+            named = {**outcome.row.params, **self.operation.recorded(outcome.result)}
         try:
-            self.ledger.settle(change, outcome.outcome, outcome.exit_code, error)
+            self.ledger.settle(change, outcome.outcome, outcome.exit_code, error, identifiers=named)
         except LedgerError as exc:
             outcome.journal_error = _lost(self.ledger, exc)
         return outcome

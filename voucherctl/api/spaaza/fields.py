@@ -10,3 +10,11 @@ USER_FIELDS = (
     "authentication_point_identifier",
     "auxiliary_identifier",
 )
+
+
+def voucher_named(result: object) -> dict[str, str]:
+    """The voucher a change's answer names, by key and id both (the request may have named it
+    by one): recorded with the change, so that audit finds it either way."""
+    if not isinstance(result, dict):
+        return {}
+    return {name: str(result[name]) for name in ("voucher_key", "voucher_id") if result.get(name)}

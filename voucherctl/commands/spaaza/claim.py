@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from voucherctl.api.spaaza.client import SpaazaClient
-from voucherctl.api.spaaza.fields import USER_FIELDS, VOUCHER_FIELDS
+from voucherctl.api.spaaza.fields import USER_FIELDS, VOUCHER_FIELDS, voucher_named
 from voucherctl.changes import params
 from voucherctl.changes.operation import Operation
 from voucherctl.cli import change, clients
@@ -55,6 +55,7 @@ CLAIM: Operation[SpaazaClient] = Operation(
     path="/claim-voucher",
     check=lambda client, request: require_admin_parameters(client, request, "claim"),
     settle=_settle_claim,
+    recorded=voucher_named,
 )
 UNCLAIM: Operation[SpaazaClient] = Operation(
     command="unclaim",
@@ -67,6 +68,7 @@ UNCLAIM: Operation[SpaazaClient] = Operation(
     path="/unclaim-voucher",
     check=lambda client, request: require_admin_parameters(client, request, "unclaim"),
     settle=_settle_unclaim,
+    recorded=voucher_named,
 )
 
 

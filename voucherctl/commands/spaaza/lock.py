@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from voucherctl.api.spaaza.client import SpaazaClient
-from voucherctl.api.spaaza.fields import VOUCHER_FIELDS
+from voucherctl.api.spaaza.fields import VOUCHER_FIELDS, voucher_named
 from voucherctl.changes import params
 from voucherctl.changes.operation import Operation
 from voucherctl.cli import change, clients
@@ -27,6 +27,7 @@ LOCK: Operation[SpaazaClient] = Operation(
     method="PUT",
     preferred=VOUCHER_FIELDS[:2],
     path="/lock-voucher",
+    recorded=voucher_named,
 )
 UNLOCK: Operation[SpaazaClient] = Operation(
     command="unlock",
@@ -37,6 +38,7 @@ UNLOCK: Operation[SpaazaClient] = Operation(
     method="PUT",
     preferred=VOUCHER_FIELDS[:2],
     path="/unlock-voucher",
+    recorded=voucher_named,
 )
 
 BasketCode = Annotated[

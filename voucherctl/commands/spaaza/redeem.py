@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from voucherctl.api.spaaza.client import SpaazaClient
-from voucherctl.api.spaaza.fields import USER_FIELDS, VOUCHER_FIELDS
+from voucherctl.api.spaaza.fields import USER_FIELDS, VOUCHER_FIELDS, voucher_named
 from voucherctl.changes import params
 from voucherctl.changes.operation import Operation
 from voucherctl.cli import change, clients
@@ -47,6 +47,7 @@ REDEEM: Operation[SpaazaClient] = Operation(
     settle=_settle_redeem,
     preferred=VOUCHER_FIELDS[:2],
     check=lambda client, request: require_admin_parameters(client, request, "redeem"),
+    recorded=voucher_named,
 )
 
 REDEEM_VIEW = [
