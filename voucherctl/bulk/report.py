@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from voucherctl.bulk.progress import Progress
@@ -18,7 +19,18 @@ if TYPE_CHECKING:
     from voucherctl.api.transport.pacing import Pacer
     from voucherctl.ui.environment import Environment
 
-OUTCOMES = ("ok", "failed", "skipped", "unknown")
+
+class RowOutcome(StrEnum):
+    """How a row ended, as its record says (docs/contract.md#row-records-and-summary)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    UNKNOWN = "unknown"
+
+
+OUTCOMES = tuple(RowOutcome)
+NEEDS_ATTENTION = (RowOutcome.FAILED, RowOutcome.UNKNOWN)
 NOT_STARTED = "not_started"  # a row printed skipped because the run stopped before it
 MAX_TABLE_ROWS = 200  # a terminal shows the rows that need attention, not ten thousand
 
@@ -28,7 +40,7 @@ class Outcome:
     """How one row ended."""
 
     row: Row
-    outcome: str  # ok | failed | skipped | unknown
+    outcome: RowOutcome
     exit_code: int
     error: str | None = None  # the message; with the two below, the row's error object
     result: dict[str, Any] | None = None
@@ -38,7 +50,7 @@ class Outcome:
     stops_run: "tuple[ExitCode, str] | None" = None  # the run cannot go on: why, and its code
 
     @classmethod
-    def failure(cls, row: Row, outcome: str, exc: VoucherctlError) -> "Outcome":
+    def failure(cls, row: Row, outcome: RowOutcome, exc: VoucherctlError) -> "Outcome":
         """The row ended by ``exc``: its error object carries the API's status and name."""
         return cls(
             row,
@@ -123,11 +135,9 @@ class Report:
                 self._first = False
             elif self.format == "csv":
                 self._emit(_csv_line(self._csv_cells(outcome)))
-            elif outcome.outcome in ("failed", "unknown") and (
-                len(self._attention) < MAX_TABLE_ROWS
-            ):
+            elif outcome.outcome in NEEDS_ATTENTION and (len(self._attention) < MAX_TABLE_ROWS):
                 self._attention.append(outcome)
-            self._progress.row_ended(outcome.outcome in ("failed", "unknown"))
+            self._progress.row_ended(outcome.outcome in NEEDS_ATTENTION)
 
     def summary(self, *, not_started: int = 0, run: str | None = None) -> str:
         seconds = time.monotonic() - self._started

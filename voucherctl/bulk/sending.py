@@ -18,7 +18,7 @@ from itertools import islice
 from typing import Any, Generic
 
 from voucherctl.api.transport.pacing import Pacer, clock_time
-from voucherctl.bulk.report import Outcome, Report
+from voucherctl.bulk.report import Outcome, Report, RowOutcome
 from voucherctl.bulk.rows import Row, Source
 from voucherctl.changes.operation import BulkOptions, Client, Fills, Operation
 from voucherctl.changes.recording import error_object
@@ -78,10 +78,10 @@ class _Stop:
     def not_started(self, row: Row) -> Outcome:
         """A row the stopped run did not start: ``skipped``, its error saying why."""
         if row.error:  # an invalid row (--skip-invalid) is failed, started or not
-            return Outcome(row, "failed", int(ExitCode.USAGE), row.error)
+            return Outcome(row, RowOutcome.FAILED, int(ExitCode.USAGE), row.error)
         code = self.code if self.code is not None else ExitCode.ERROR
         why = f"not started: {self.message or 'the run stopped'}"
-        return Outcome(row, "skipped", int(code), why, api_error=NotStartedError.api_error)
+        return Outcome(row, RowOutcome.SKIPPED, int(code), why, api_error=NotStartedError.api_error)
 
 
 def _like(outcome: Outcome, code: ExitCode, why: str) -> VoucherctlError:
@@ -140,7 +140,7 @@ def send_rows(
     env.info(report.summary(not_started=not_started, run=escape_control(run.name)))
     if stop.error is not None:
         raise stop.error  # the one error line: text, or the error object under -o json|jsonl
-    failed = report.counts["failed"] + report.counts["unknown"]
+    failed = report.counts[RowOutcome.FAILED] + report.counts[RowOutcome.UNKNOWN]
     if failed and env.options.output in ("json", "jsonl"):
         raise RowsFailedError(
             f"{failed} of {total} rows of {source.name} failed or have an unknown outcome; "
@@ -174,7 +174,7 @@ def _not_done(
                 stop.now(LedgerLostError(_lost(ledger, exc)))
         for row in batch:
             if row.error is None and row.key in done:
-                report.add(Outcome(row, "skipped", int(ExitCode.OK)))
+                report.add(Outcome(row, RowOutcome.SKIPPED, int(ExitCode.OK)))
             else:
                 yield row
 
@@ -221,13 +221,13 @@ class _Rows(Generic[Client]):
     def run_row(self, row: Row) -> Outcome | None:
         """How the row ended; None when the run stopped before it could start."""
         if row.error:
-            return Outcome(row, "failed", int(ExitCode.USAGE), row.error)
+            return Outcome(row, RowOutcome.FAILED, int(ExitCode.USAGE), row.error)
         request = Request(self.operation.command, self.host, row.params, row.key.partition("/")[0])
         decision = self._decide(request, row, resend=False)
         if decision is None:
             return None
         if decision.kind == "done":
-            return Outcome(row, "skipped", int(ExitCode.OK))
+            return Outcome(row, RowOutcome.SKIPPED, int(ExitCode.OK))
         if decision.kind == "elsewhere":
             why = (
                 f"done before on {escape_control(self.host)} by {decision.by}; not sent "
@@ -239,7 +239,9 @@ class _Rows(Generic[Client]):
             settled = _settle(row, self.operation, self.client)
             if settled or not self.options.retry_unknown:
                 if settled is None:
-                    return Outcome(row, "unknown", int(ExitCode.OUTCOME_UNKNOWN), NOT_RESENT)
+                    return Outcome(
+                        row, RowOutcome.UNKNOWN, int(ExitCode.OUTCOME_UNKNOWN), NOT_RESENT
+                    )
                 return self._recorded(settled, decision.change)  # the same record, settled
             decision = self._decide(request, row, resend=True)
             if decision is None:
@@ -268,11 +270,15 @@ class _Rows(Generic[Client]):
     def _recorded(self, outcome: Outcome, change: int) -> Outcome:
         """The outcome, written onto the change's record; a ledger that fails does not change it."""
         error = None
-        if outcome.outcome != "ok":
+        if outcome.outcome != RowOutcome.OK:
             error = error_object(None, outcome.error, outcome.exit_code)
             error.update(http_status=outcome.http_status, api_error=outcome.api_error)
         named = None  # what the answer names besides the request (a voucher's key and id)
-        if outcome.outcome == "ok" and outcome.result is not None and self.operation.recorded:
+        if (
+            outcome.outcome == RowOutcome.OK
+            and outcome.result is not None
+            and self.operation.recorded
+        ):
             named = {**outcome.row.params, **self.operation.recorded(outcome.result)}
         try:
             self.ledger.settle(change, outcome.outcome, outcome.exit_code, error, identifiers=named)
@@ -284,11 +290,13 @@ class _Rows(Generic[Client]):
 def _attempt(row: Row, operation: Operation[Client], client: Client, *, resent: bool) -> Outcome:
     """Send the row's request once; how it ended, and whether the run can go on."""
     try:
-        return Outcome(row, "ok", int(ExitCode.OK), result=operation.call(client, row.params))
+        return Outcome(
+            row, RowOutcome.OK, int(ExitCode.OK), result=operation.call(client, row.params)
+        )
     except QuotaSpentError as exc:  # not carried out, sent or not: the row failed, safely
         resets = clock_time(exc.resets_at)
         return _stopping(
-            Outcome.failure(row, "failed", exc),
+            Outcome.failure(row, RowOutcome.FAILED, exc),
             ExitCode.RATE_LIMITED,
             f"the API's quota is spent until {resets}, later than --max-wait allows: no more "
             f"rows were started. Run the same command again after {resets} to go on (or give "
@@ -296,7 +304,7 @@ def _attempt(row: Row, operation: Operation[Client], client: Client, *, resent: 
         )
     except NotSentError as exc:  # the host is unreachable: this row and the rest wait for it
         return _stopping(
-            Outcome.failure(row, "failed", exc),
+            Outcome.failure(row, RowOutcome.FAILED, exc),
             ExitCode.OUTCOME_UNKNOWN,
             f"{exc.message}: no more rows were started. Run the same command again once the "
             "host can be reached, to go on",
@@ -307,20 +315,22 @@ def _attempt(row: Row, operation: Operation[Client], client: Client, *, resent: 
         unknown = exc.exit_code == ExitCode.OUTCOME_UNKNOWN
         return settled or Outcome(
             row,
-            "unknown" if unknown else "failed",
+            RowOutcome.UNKNOWN if unknown else RowOutcome.FAILED,
             int(exc.exit_code),
             exc.message,
             http_status=exc.http_status,
             api_error=exc.api_error,
         )
     except Exception as exc:  # a bug must not lose the row: it was sent, so its fate is unknown
-        return Outcome(row, "unknown", int(ExitCode.ERROR), f"unexpected error: {exc!r}")
+        return Outcome(row, RowOutcome.UNKNOWN, int(ExitCode.ERROR), f"unexpected error: {exc!r}")
 
 
 def _done_elsewhere(row: Row, why: str) -> Outcome:
     """Skipped, another run did it: the note is the row's error object, named
     ``done_elsewhere``, exit code 0 (docs/contract.md#row-records-and-summary)."""
-    return Outcome(row, "skipped", int(ExitCode.OK), why, api_error=DoneElsewhereRowError.api_error)
+    return Outcome(
+        row, RowOutcome.SKIPPED, int(ExitCode.OK), why, api_error=DoneElsewhereRowError.api_error
+    )
 
 
 def _stopping(outcome: Outcome, code: ExitCode, why: str) -> Outcome:
@@ -336,7 +346,7 @@ def _settle(row: Row, operation: Operation[Client], client: Client) -> Outcome |
         result = operation.settle(client, row.params)
     except VoucherctlError:
         return None
-    return Outcome(row, "ok", int(ExitCode.OK), result=result) if result else None
+    return Outcome(row, RowOutcome.OK, int(ExitCode.OK), result=result) if result else None
 
 
 @contextmanager

@@ -12,6 +12,7 @@ One connection per process, shared by the workers of a bulk run under a lock.
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -103,7 +104,7 @@ class SqliteEngine(Engine):
                 str(path), timeout=60, isolation_level=None, check_same_thread=False
             )
             self._db.execute("PRAGMA busy_timeout = 60000")
-            self._db.execute("PRAGMA journal_mode = WAL")
+            _wal(self._db)
             self._db.execute("PRAGMA synchronous = NORMAL")
         except NotRegularFileError:
             raise LedgerError(f"the ledger {self.shown} is not a regular file") from None
@@ -275,3 +276,18 @@ def _why(exc: BaseException) -> str:
         return exc.strerror
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _wal(db: sqlite3.Connection, patience: float = 60.0) -> None:
+    """Switch a SQLite ledger to WAL. The switch takes the database whole and, unlike other
+    statements, does not wait on the busy timeout: two runs opening a new ledger at once saw
+    "database is locked". It is tried again until the other is through."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
