@@ -2,13 +2,13 @@
 
 import calendar
 import re
-import shutil
 import time
 from typing import Annotated, Any
 
 import typer
 
 from voucherctl.cli.command import environment
+from voucherctl.cli.listing import checked_limit, counted, limit_option
 from voucherctl.commands import CHANGE_COMMANDS
 from voucherctl.core.errors import UsageError
 from voucherctl.core.text import escape_control
@@ -114,15 +114,7 @@ Until = Annotated[
     _option("--until", "WHEN", "Only changes up to 24h, 7d, ... ago or up to a UTC date."),
 ]
 Host = Annotated[str | None, _option("--host", "URL", "Only changes sent to this host.")]
-Limit = Annotated[
-    int | None,
-    typer.Option(
-        "--limit",
-        metavar="N",
-        help="The newest N changes.",
-        show_default="a screenful on a terminal, else all",
-    ),
-]
+Limit = Annotated[int | None, limit_option("changes")]
 
 
 def audit(
@@ -158,10 +150,7 @@ def audit(
             f"--command {escape_control(command)!r} is not a command that changes vouchers; "
             f"give one of {', '.join(CHANGE_COMMANDS)}"
         )
-    if limit is not None and limit < 1:
-        raise UsageError(f"--limit must be 1 or more, not {limit}")
-    if limit is None and env.output_format() == "table":
-        limit = max(shutil.get_terminal_size().lines - 8, 10)
+    limit = checked_limit(env, limit)
     from voucherctl.storage.location import open_ledger
     from voucherctl.storage.reading import Filter
     from voucherctl.storage.reading import audit as read
@@ -181,9 +170,7 @@ def audit(
         entries, total = read(ledger, where, limit=limit)
     finally:
         ledger.close()
-    title = "Audit log, newest first"
-    if len(entries) < total:
-        title += f" (showing {len(entries)} of {total}; --limit N for more)"
+    title = counted("Audit log, newest first", len(entries), total)
     output.print_list(env, entries, AUDIT_COLUMNS, title=title, csv_columns=CSV_COLUMNS)
 
 

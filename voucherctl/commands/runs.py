@@ -1,11 +1,11 @@
 """``voucherctl runs``: the ledger's bulk runs, and ``runs show NAME``: one run's rows."""
 
-import shutil
 from typing import Annotated, Any
 
 import typer
 
 from voucherctl.cli.command import environment
+from voucherctl.cli.listing import checked_limit, counted, limit_option
 from voucherctl.commands import CHANGE_COMMANDS
 from voucherctl.core.errors import NotFoundError, UsageError
 from voucherctl.core.text import escape_control
@@ -58,15 +58,7 @@ Command = Annotated[
     str | None,
     typer.Option("--command", metavar="NAME", help="Only runs of this command (handout, ...)."),
 ]
-Limit = Annotated[
-    int | None,
-    typer.Option(
-        "--limit",
-        metavar="N",
-        help="The newest N runs.",
-        show_default="a screenful on a terminal, else all",
-    ),
-]
+Limit = Annotated[int | None, limit_option("runs")]
 
 
 def runs(
@@ -105,8 +97,7 @@ def runs(
         raise UsageError(
             f"--command {escape_control(command)!r}: give one of {', '.join(CHANGE_COMMANDS)}"
         )
-    if limit is not None and limit < 1:
-        raise UsageError(f"--limit must be 1 or more, not {limit}")
+    limit = checked_limit(env, limit)
     ledger = open_ledger(env.environ, env.profile.name, changes=False)
     try:
         if action == "import":
@@ -151,10 +142,6 @@ def _show(
         title = f"Run {escape_control(name)}: {run['command']} on {run['host']}, {_rows(run)}"
         output.print_list(env, rows, ROW_COLUMNS, title=title)
         return
-    if limit is None and env.output_format() == "table":
-        limit = max(shutil.get_terminal_size().lines - 8, 10)
     listed, total = read(ledger, command=command, live=live, limit=limit)
-    title = "Runs, newest first"
-    if len(listed) < total:
-        title += f" (showing {len(listed)} of {total}; --limit N for more)"
+    title = counted("Runs, newest first", len(listed), total)
     output.print_list(env, listed, RUN_COLUMNS, title=title)
